@@ -1,0 +1,1 @@
+"""HTTP edge: the REST API, provider callbacks, health and the landing page."""

@@ -1,0 +1,187 @@
+"""Demo data for ``vilt demo``: an account, people, a BigBlueButton integration on the
+in-process simulator, and an event with a session that starts soon."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from vilt.runtime import Runtime
+from vilt.sandbox.bigbluebutton import BigBlueButtonSimulator
+from vilt.services import accounts, enrollments, events, integrations, sessions, users
+from vilt.services.context import SYSTEM
+from vilt.services.events import EventInput
+from vilt.services.integrations import IntegrationInput
+from vilt.services.sessions import SessionInput
+from vilt.services.users import UserInput
+
+LEARNERS = [
+    ("Maria Garcia", "maria@demo.vilt.test", "Europe/Madrid"),
+    ("Ivan Petrov", "ivan@demo.vilt.test", "Europe/Moscow"),
+    ("Aiko Tanaka", "aiko@demo.vilt.test", "Asia/Tokyo"),
+    ("Sam Okafor", "sam@demo.vilt.test", "Africa/Lagos"),
+]
+
+
+@dataclass(frozen=True)
+class DemoData:
+    api_key: str
+    account_id: uuid.UUID
+    admin_id: uuid.UUID
+    instructor_id: uuid.UUID
+    learners: list[tuple[uuid.UUID, str]]
+    integration_id: uuid.UUID
+    event_id: uuid.UUID
+    session_id: uuid.UUID
+    meeting_id: str | None
+    starts_at: datetime
+
+
+async def seed_demo(runtime: Runtime) -> DemoData:
+    ctx = runtime.ctx
+    simulator = runtime.simulators["bigbluebutton"]
+    assert isinstance(simulator, BigBlueButtonSimulator)
+    now = ctx.clock.now()
+    starts_at = (now + timedelta(minutes=20)).replace(second=0, microsecond=0)
+    async with runtime.db.transaction() as tx:
+        account = await accounts.create_account(ctx, tx, "Demo Academy")
+        issued = await accounts.issue_api_key(ctx, tx, account.id, "demo")
+        admin = await users.create(
+            ctx,
+            tx,
+            account.id,
+            UserInput(
+                email="admin@demo.vilt.test", display_name="Alex Admin", roles=["admin"], time_zone="UTC"
+            ),
+            SYSTEM,
+        )
+        instructor = await users.create(
+            ctx,
+            tx,
+            account.id,
+            UserInput(
+                email="irene@demo.vilt.test",
+                display_name="Irene Instructor",
+                roles=["instructor"],
+                time_zone="Europe/Berlin",
+            ),
+            SYSTEM,
+        )
+        learners = []
+        for name, email, zone in LEARNERS:
+            learner = await users.create(
+                ctx,
+                tx,
+                account.id,
+                UserInput(email=email, display_name=name, roles=["learner"], time_zone=zone),
+                SYSTEM,
+            )
+            learners.append((learner.id, name))
+        integration = await integrations.create(
+            ctx,
+            tx,
+            account.id,
+            IntegrationInput(
+                kind="bigbluebutton",
+                name="BigBlueButton (simulated)",
+                settings={
+                    "server_url": f"{ctx.base_url}/sandbox/bigbluebutton/bigbluebutton/",
+                    "secret": simulator.secret,
+                    "checksum_algorithm": "sha256",
+                },
+                description="The demo's BigBlueButton: a simulator inside this process.",
+            ),
+            SYSTEM,
+        )
+        event = await events.create(
+            ctx,
+            tx,
+            account.id,
+            EventInput(
+                title="Getting started with Vilt",
+                kind="webinar",
+                trainer="Irene Instructor",
+                capacity=3,
+                description="A live walk-through of scheduling, launching and rosters.",
+                completion_rule={"kind": "min_percent", "value": 50},
+            ),
+            SYSTEM,
+        )
+        session = await sessions.create(
+            ctx,
+            tx,
+            event,
+            SessionInput(
+                starts_at=starts_at,
+                time_zone="Europe/Berlin",
+                duration_minutes=60,
+                integration_id=integration.id,
+                instructor_ids=[instructor.id],
+            ),
+            SYSTEM,
+        )
+        for learner_id, _ in learners:  # capacity 3: the fourth learner waits
+            await enrollments.enroll(ctx, tx, session, learner_id, SYSTEM)
+    await runtime.worker.run_now(session.id)
+    async with runtime.db.reading() as tx:
+        pushed = await sessions.get(tx, account.id, session.id)
+    return DemoData(
+        issued.token,
+        account.id,
+        admin.id,
+        instructor.id,
+        learners,
+        integration.id,
+        event.id,
+        session.id,
+        pushed.provider_ref,
+        starts_at,
+    )
+
+
+def tour_text(base_url: str, data: DemoData) -> str:
+    first_learner = data.learners[0][0]
+    second_learner = data.learners[1][0]
+    auth = '-H "Authorization: Bearer $KEY" -H "Content-Type: application/json"'
+    return f"""
+Vilt demo is running at {base_url}
+  API docs:  {base_url}/docs
+  API key: {data.api_key}
+
+Demo account "Demo Academy": an admin, an instructor (Irene) and four learners; a BigBlueButton
+integration on the built-in simulator; the event "Getting started with Vilt" (capacity 3, completed
+at 50% presence) with a session starting at {data.starts_at.isoformat()} (in 20 minutes).
+Three learners are registered, the fourth is waitlisted.
+
+Try it (copy into another terminal):
+  export VILT={base_url} KEY={data.api_key}
+  export S={data.session_id} L1={first_learner} L2={second_learner} I={data.instructor_id}
+
+  # 1. The session, its provider meeting ({data.meeting_id}) and enrollments
+  curl -s $VILT/api/v1/sessions/$S {auth}
+  # 2. A learner launches too early: 409 with opens_at (15 minutes before the start)
+  curl -s -X POST $VILT/api/v1/sessions/$S/launch {auth} -d '{{"user_id":"'$L1'"}}'
+  # 3. Move the sandbox clock 10 minutes on, and launch again: a BigBlueButton VIEWER join URL
+  curl -s -X POST $VILT/api/v1/sandbox/clock {auth} -d '{{"advance_seconds":600}}'
+  curl -s -X POST $VILT/api/v1/sessions/$S/launch {auth} -d '{{"user_id":"'$L1'"}}'
+  #    Open that URL in a browser: the simulated room. The instructor gets a MODERATOR URL:
+  curl -s -X POST $VILT/api/v1/sessions/$S/launch {auth} -d '{{"user_id":"'$I'"}}'
+  # 4. Let the session run for 45 minutes, then end it
+  curl -s -X POST $VILT/api/v1/sandbox/clock {auth} -d '{{"advance_seconds":2700}}'
+  curl -s -X POST $VILT/api/v1/sessions/$S/end {auth}
+  # 5. The simulator sends its analytics callback; one worker pass computes the roster
+  curl -s -X POST $VILT/api/v1/sandbox/tick {auth}
+  curl -s $VILT/api/v1/sessions/$S/roster {auth}
+  curl -s $VILT/api/v1/sessions/$S/attendance {auth}
+  # 6. "Update roster" waits 24 h after the end (409 with allowed_at) ...
+  curl -s -X POST $VILT/api/v1/sessions/$S/roster/update {auth} -d '{{"confirm_overwrite":true}}'
+  #    ... so move a day on, update, and submit (which locks it)
+  curl -s -X POST $VILT/api/v1/sandbox/clock {auth} -d '{{"advance_seconds":86400}}'
+  curl -s -X POST $VILT/api/v1/sessions/$S/roster/update {auth} -d '{{"confirm_overwrite":true}}'
+  curl -s -X POST $VILT/api/v1/sessions/$S/roster/submit {auth}
+  curl -s $VILT/api/v1/users/$L1/transcript {auth}
+
+The simulator's control API ({base_url}/sandbox/bigbluebutton/_sim/meetings) lets you add
+participants, polls and faults. Press Ctrl+C to stop; `make demo` starts fresh each time.
+"""

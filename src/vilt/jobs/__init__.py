@@ -1,0 +1,1 @@
+"""The worker: claims due rows, plans, executes through services, leases that expire."""

@@ -1,0 +1,1 @@
+"""Provider adapters: one package per provider, the same files in each."""

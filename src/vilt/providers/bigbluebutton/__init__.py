@@ -1,0 +1,1 @@
+"""BigBlueButton: checksum-signed XML API, local join URLs, attendance by analytics callback."""

@@ -1,0 +1,1 @@
+"""Simulators of provider APIs, with the shared ``/_sim/`` control API and clock."""

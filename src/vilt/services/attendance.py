@@ -1,0 +1,157 @@
+"""Importing attendance: match every record to a learner, keep the raw payload, recompute the
+roster. A repeated delivery (same fingerprint) changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vilt.core.attendance import AttendanceSource, ParticipantReport
+from vilt.core.identity import name_key, normalize_email
+from vilt.core.matching import Directory, MatchMethod, identify
+from vilt.core.planner import AttendanceState
+from vilt.core.sessions import SessionState
+from vilt.services import roster
+from vilt.services.context import PROVIDER, ServiceContext
+from vilt.services.sessions import due_now, mark_ended
+from vilt.storage.models import AttendanceImport, Integration, Session
+from vilt.storage.repositories import attendance as repo
+from vilt.storage.repositories import enrollments as enrollments_repo
+from vilt.storage.repositories import users as users_repo
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    attendance_import: AttendanceImport
+    duplicate: bool
+    matched: int
+    unmatched: int
+    roster_version: int | None
+
+
+def fingerprint(reports: Sequence[ParticipantReport]) -> str:
+    canonical = sorted(
+        (
+            r.participant_key,
+            r.email or "",
+            r.bound_identity or "",
+            [(i.start.isoformat(), i.end.isoformat()) for i in r.intervals],
+            r.engagement.polls_answered,
+            r.engagement.polls_asked,
+        )
+        for r in reports
+    )
+    return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
+
+
+async def directory(
+    tx: AsyncSession, session: Session, reports: Sequence[ParticipantReport]
+) -> Directory[uuid.UUID, uuid.UUID]:
+    """Only the people these reports could be: no full scan of the account's users."""
+    emails = {normalize_email(r.email) for r in reports if r.email}
+    return Directory(
+        identities=await enrollments_repo.identities(tx, session.id),
+        emails=await users_repo.users_by_emails(tx, session.account_id, emails),
+        enrollments=await enrollments_repo.enrolled_users(tx, session.id),
+    )
+
+
+async def import_reports(
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    session: Session,
+    reports: Sequence[ParticipantReport],
+    source: AttendanceSource,
+    *,
+    raw: dict[str, Any],
+    note: str | None = None,
+    recompute_roster: bool = True,
+) -> ImportResult:
+    now = ctx.clock.now()
+    mark = fingerprint(reports)
+    existing = await repo.import_by_fingerprint(tx, session.id, mark)
+    if existing is not None:
+        log.info("attendance.duplicate_ignored", session=str(session.id), source=source.value)
+        return ImportResult(existing, True, 0, 0, None)
+    found = await directory(tx, session, reports)
+    identified = []
+    for report in reports:
+        match = identify(report, found)
+        identified.append((report, *match) if match else (report, None, MatchMethod.NONE))
+    unmatched_keys = {name_key(r.display_name) for r, user, _ in identified if user is None}
+    suggestions = await users_repo.users_by_name_keys(tx, session.account_id, unmatched_keys)
+    record = AttendanceImport(
+        account_id=session.account_id,
+        session_id=session.id,
+        source=source.value,
+        fingerprint=mark,
+        raw=raw,
+        record_count=len(reports),
+        received_at=now,
+    )
+    tx.add(record)
+    await tx.flush()
+    rows = []
+    matched = 0
+    for report, user, method in identified:
+        enrollment = found.enrollments.get(user) if user is not None else None
+        matched += enrollment is not None
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "import_id": record.id,
+                "session_id": session.id,
+                "participant_key": report.participant_key[:255],
+                "email": report.email,
+                "display_name": report.display_name[:255],
+                "bound_identity": report.bound_identity,
+                "role": report.role,
+                "intervals": [[i.start.isoformat(), i.end.isoformat()] for i in report.intervals],
+                "total_seconds": report.total_seconds,
+                "polls_answered": report.engagement.polls_answered,
+                "polls_asked": report.engagement.polls_asked,
+                "chats": report.engagement.chats,
+                "talks": report.engagement.talks,
+                "user_id": user,
+                "enrollment_id": enrollment,
+                "match_method": method.value,
+                "suggestions": []
+                if user is not None
+                else [str(s) for s in suggestions.get(name_key(report.display_name), [])[:5]],
+            }
+        )
+    await repo.insert_records(tx, rows)
+    session.attendance_state = AttendanceState.RECEIVED.value
+    session.attendance_next_at = None
+    session.attendance_note = note or f"{len(reports)} participant record(s) received ({source.value})."
+    if session.state in (SessionState.SCHEDULED.value, SessionState.LIVE.value):
+        # a final report means the meeting is over, whatever we thought
+        integration = await tx.get(Integration, session.integration_id) if session.integration_id else None
+        mark_ended(session, now, "provider", provider_ended=True, integration=integration)
+        session.attendance_state = AttendanceState.RECEIVED.value
+    due_now(session, now)
+    version = (
+        await roster.recompute(ctx, tx, session, actor=PROVIDER, overwrite=False)
+        if recompute_roster
+        else None
+    )
+    unmatched = sum(1 for _, user, m in identified if user is None and m == MatchMethod.NONE)
+    log.info(
+        "attendance.imported",
+        session=str(session.id),
+        source=source.value,
+        records=len(reports),
+        matched=matched,
+        unmatched=unmatched,
+        roster_version=version,
+    )
+    return ImportResult(record, False, matched, unmatched, version)

@@ -1,0 +1,124 @@
+"""Events: the learning items sessions belong to."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vilt.core.completion import CompletionRule
+from vilt.core.errors import ErrorList, NotFound
+from vilt.core.sessions import EventKind, SessionMode, validate_capacity, validate_title
+from vilt.services import audit
+from vilt.services.context import Actor, ServiceContext
+from vilt.storage.models import Event
+from vilt.storage.repositories import accounts as accounts_repo
+from vilt.storage.repositories import events as repo
+
+
+@dataclass(frozen=True)
+class EventInput:
+    title: str | None = None
+    kind: str | None = None
+    description: str | None = None
+    trainer: str | None = None
+    location: str | None = None
+    capacity: int | None = None
+    session_mode: str | None = None
+    completion_rule: dict[str, Any] | None = None
+    owner_team_id: uuid.UUID | None = None
+    provided: frozenset[str] = field(default_factory=frozenset)
+
+
+async def _validate(tx: AsyncSession, account_id: uuid.UUID, data: EventInput, creating: bool) -> None:
+    errors = ErrorList()
+    if creating or data.title is not None:
+        validate_title(errors, data.title)
+    if data.kind is not None and data.kind not in {k.value for k in EventKind}:
+        errors.add("kind", "Choose webinar or meeting.")
+    if data.session_mode is not None and data.session_mode not in {m.value for m in SessionMode}:
+        errors.add("session_mode", "Choose alternative (one session per learner) or series (every part).")
+    validate_capacity(errors, data.capacity)
+    for name in ("trainer", "location"):
+        value = getattr(data, name)
+        if value is not None and len(value) > 255:
+            errors.add(name, "At most 255 characters.")
+    if (
+        data.owner_team_id is not None
+        and await accounts_repo.team(tx, account_id, data.owner_team_id) is None
+    ):
+        errors.add("owner_team_id", "No such team in this account.")
+    errors.raise_if_any()
+    if data.completion_rule is not None:
+        CompletionRule.parse(data.completion_rule)
+
+
+async def create(
+    ctx: ServiceContext, tx: AsyncSession, account_id: uuid.UUID, data: EventInput, actor: Actor
+) -> Event:
+    await _validate(tx, account_id, data, creating=True)
+    assert data.title is not None
+    now = ctx.clock.now()
+    event = Event(
+        account_id=account_id,
+        title=data.title.strip(),
+        kind=data.kind or EventKind.WEBINAR.value,
+        description=data.description or "",
+        trainer=data.trainer or "",
+        location=data.location or "Online",
+        capacity=data.capacity,
+        session_mode=data.session_mode or SessionMode.ALTERNATIVE.value,
+        completion_rule=CompletionRule.parse(data.completion_rule).to_json(),
+        owner_team_id=data.owner_team_id,
+        created_at=now,
+        updated_at=now,
+    )
+    tx.add(event)
+    await tx.flush()
+    audit.record(ctx, tx, account_id, actor, "event.created", "event", event.id, after={"title": event.title})
+    return event
+
+
+async def get(tx: AsyncSession, account_id: uuid.UUID, event_id: uuid.UUID) -> Event:
+    event = await repo.get_event(tx, account_id, event_id)
+    if event is None:
+        raise NotFound("No such event in this account.")
+    return event
+
+
+async def update(
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    account_id: uuid.UUID,
+    event_id: uuid.UUID,
+    data: EventInput,
+    actor: Actor,
+) -> Event:
+    event = await get(tx, account_id, event_id)
+    await _validate(tx, account_id, data, creating=False)
+    before = {"title": event.title, "capacity": event.capacity, "completion_rule": event.completion_rule}
+    for name in ("title", "kind", "description", "trainer", "location", "session_mode"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(event, name, value.strip() if name == "title" else value)
+    if data.capacity is not None or "capacity" in data.provided:
+        event.capacity = data.capacity
+    if data.owner_team_id is not None or "owner_team_id" in data.provided:
+        event.owner_team_id = data.owner_team_id
+    if data.completion_rule is not None:
+        event.completion_rule = CompletionRule.parse(data.completion_rule).to_json()
+    event.updated_at = ctx.clock.now()
+    audit.record(
+        ctx,
+        tx,
+        account_id,
+        actor,
+        "event.updated",
+        "event",
+        event.id,
+        before=before,
+        after={"title": event.title, "capacity": event.capacity, "completion_rule": event.completion_rule},
+    )
+    return event

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models, repositories (every query lives there) and migrations."""
