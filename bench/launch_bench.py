@@ -23,6 +23,7 @@ import psycopg
 from vilt.api.app import create_app
 from vilt.clock import AdjustableClock
 from vilt.runtime import build_runtime
+from vilt.sandbox.bigbluebutton import BigBlueButtonSimulator
 from vilt.services import accounts, enrollments, events, integrations, sessions, users
 from vilt.services.context import SYSTEM
 from vilt.services.events import EventInput
@@ -50,26 +51,47 @@ async def seed(settings: Settings, session_count: int, learners_per_session: int
     runtime = build_runtime(settings, clock=AdjustableClock())
     create_app(runtime, run_worker=False)
     ctx = runtime.ctx
+    simulator = runtime.simulators["bigbluebutton"]
+    assert isinstance(simulator, BigBlueButtonSimulator)
     pairs: list[tuple[str, str]] = []
     async with runtime.db.transaction() as tx:
         account = await accounts.create_account(ctx, tx, "Bench")
         key = await accounts.issue_api_key(ctx, tx, account.id, "bench")
-        integration = await integrations.create(ctx, tx, account.id, IntegrationInput(
-            kind="bigbluebutton", name="BBB",
-            settings={"server_url": f"{settings.base_url}/sandbox/bigbluebutton/bigbluebutton/",
-                      "secret": runtime.simulators["bigbluebutton"].secret},  # type: ignore[attr-defined]
-        ), SYSTEM)
+        integration = await integrations.create(
+            ctx,
+            tx,
+            account.id,
+            IntegrationInput(
+                kind="bigbluebutton",
+                name="BBB",
+                settings={
+                    "server_url": f"{settings.base_url}/sandbox/bigbluebutton/bigbluebutton/",
+                    "secret": simulator.secret,
+                },
+            ),
+            SYSTEM,
+        )
         event = await events.create(ctx, tx, account.id, EventInput(title="Bench"), SYSTEM)
         people = [
-            await users.create(ctx, tx, account.id, UserInput(email=f"l{i}@bench.test", display_name=f"L {i}"),
-                               SYSTEM)
+            await users.create(
+                ctx, tx, account.id, UserInput(email=f"l{i}@bench.test", display_name=f"L {i}"), SYSTEM
+            )
             for i in range(learners_per_session)
         ]
         created = []
         for index in range(session_count):
-            session = await sessions.create(ctx, tx, event, SessionInput(
-                title=f"S{index}", starts_at=ctx.clock.now() + timedelta(minutes=10), duration_minutes=60,
-                integration_id=integration.id), SYSTEM)
+            session = await sessions.create(
+                ctx,
+                tx,
+                event,
+                SessionInput(
+                    title=f"S{index}",
+                    starts_at=ctx.clock.now() + timedelta(minutes=10),
+                    duration_minutes=60,
+                    integration_id=integration.id,
+                ),
+                SYSTEM,
+            )
             created.append(session)
             for person in people:
                 await enrollments.enroll(ctx, tx, session, person.id, SYSTEM)
@@ -82,13 +104,18 @@ async def seed(settings: Settings, session_count: int, learners_per_session: int
 
 def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    env.update({
-        "VILT_DATABASE_URL": settings.database_url, "VILT_SANDBOX": "true",
-        "VILT_BASE_URL": settings.base_url, "VILT_SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
-        "VILT_LOG_LEVEL": "warning",
-    })
+    env.update(
+        {
+            "VILT_DATABASE_URL": settings.database_url,
+            "VILT_SANDBOX": "true",
+            "VILT_BASE_URL": settings.base_url,
+            "VILT_SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+            "VILT_LOG_LEVEL": "warning",
+        }
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "vilt.cli", "serve", "--port", str(port), "--no-migrate"], env=env,
+        [sys.executable, "-m", "vilt.cli", "serve", "--port", str(port), "--no-migrate"],
+        env=env,
     )
 
 
@@ -135,7 +162,9 @@ class Connection:
         self.writer.close()
 
 
-def raw_request(method: str, path: str, host: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+def raw_request(
+    method: str, path: str, host: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
@@ -192,8 +221,13 @@ async def main() -> None:
             connection.execute(f'CREATE DATABASE "{scratch}"')
         database_url = args.database_url.rsplit("/", 1)[0] + f"/{scratch}"
     base = f"http://127.0.0.1:{args.port}"
-    settings = Settings(database_url=database_url, sandbox=True, base_url=base,
-                        secret_key=SecretBox.generate_key(), embedded_worker=False)
+    settings = Settings(
+        database_url=database_url,
+        sandbox=True,
+        base_url=base,
+        secret_key=SecretBox.generate_key(),
+        embedded_worker=False,
+    )
     seeded = await seed(settings, args.sessions, args.learners)
     server = start_server(settings, args.port)
     try:
@@ -205,8 +239,13 @@ async def main() -> None:
         def launches(count: int) -> list[bytes]:
             chosen = [rng.choice(seeded.pairs) for _ in range(count)]
             return [
-                raw_request("POST", f"/api/v1/sessions/{session_id}/launch", host,
-                            json.dumps({"user_id": user_id}).encode(), headers)
+                raw_request(
+                    "POST",
+                    f"/api/v1/sessions/{session_id}/launch",
+                    host,
+                    json.dumps({"user_id": user_id}).encode(),
+                    headers,
+                )
                 for session_id, user_id in chosen
             ]
 
@@ -224,17 +263,24 @@ async def main() -> None:
             with psycopg.connect(args.database_url, autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     database = "postgresql" if database_url.startswith("postgres") else "sqlite"
-    report = {"at": datetime.now(UTC).isoformat(), "database": database, "concurrency": args.concurrency,
-              "cpus": os.cpu_count(), **results,
-              "launch_vs_bare": results["launch"]["per_second"] / results["bare"]["per_second"]}
+    report = {
+        "at": datetime.now(UTC).isoformat(),
+        "database": database,
+        "concurrency": args.concurrency,
+        "cpus": os.cpu_count(),
+        **results,
+        "launch_vs_bare": results["launch"]["per_second"] / results["bare"]["per_second"],
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"launch-{database}-{uuid.uuid4().hex[:6]}.json").write_text(json.dumps(report, indent=2))
     print(f"database {database}, {args.concurrency} concurrent, {args.requests} requests each")
     print(f"{'':8} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name in ("bare", "launch"):
         row = results[name]
-        print(f"{name:8} {row['per_second']:9.0f} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} "
-              f"{row['p99_ms']:8.1f} {row['errors']:7.0f}")
+        print(
+            f"{name:8} {row['per_second']:9.0f} {row['p50_ms']:8.1f} {row['p95_ms']:8.1f} "
+            f"{row['p99_ms']:8.1f} {row['errors']:7.0f}"
+        )
     print(f"launch throughput is {report['launch_vs_bare']:.0%} of the bare endpoint's")
 
 

@@ -31,6 +31,7 @@ async def test_health_readiness_landing_and_openapi(harness: Harness) -> None:
     landing = await harness.client.get("/")
     assert "Vilt is running" in landing.text
     assert 'href="/docs"' in landing.text
+    assert "vilt_worker_pass_seconds" in (await harness.client.get("/metrics")).text
     spec = (await harness.client.get("/openapi.json")).json()
     assert "/api/v1/sessions/{session_id}/roster/update" in spec["paths"]
     assert "/api/v1/sandbox/clock" in spec["paths"]

@@ -148,3 +148,52 @@ async def test_other_accounts_never_see_an_integration(harness: Harness) -> None
         await harness.client.get(f"/api/v1/integrations/{integration['id']}", headers=headers)
     ).status_code == 404
     assert (await harness.client.get("/api/v1/integrations", headers=headers)).json()["items"] == []
+
+
+async def test_integration_limited_to_some_teams_refuses_other_teams_events(harness: Harness) -> None:
+    owners = (await harness.post("/api/v1/teams", {"name": "Sales academy"})).json()
+    others = (await harness.post("/api/v1/teams", {"name": "Engineering"})).json()
+    assert (await harness.post("/api/v1/teams", {"name": "Engineering"})).status_code == 409
+    integration = await harness.bbb_integration(owner_team_id=owners["id"], available_team_ids=[owners["id"]])
+    allowed = (
+        await harness.post("/api/v1/events", {"title": "Pitching", "owner_team_id": owners["id"]})
+    ).json()
+    refused = (
+        await harness.post("/api/v1/events", {"title": "Kubernetes", "owner_team_id": others["id"]})
+    ).json()
+    body = {"starts_at": "2026-03-03T10:00:00Z", "duration_minutes": 30, "integration_id": integration["id"]}
+    assert (await harness.post(f"/api/v1/events/{allowed['id']}/sessions", body)).status_code == 201
+    response = await harness.post(f"/api/v1/events/{refused['id']}/sessions", body)
+    assert response.status_code == 422
+    assert "not available to this event's team" in response.json()["errors"][0]["reason"]
+
+
+async def test_one_webinar_service_at_a_time_policy(harness: Harness) -> None:
+    from sqlalchemy import update
+
+    from tests.conftest import T0
+    from vilt.storage.models import Account, Integration
+
+    first = await harness.bbb_integration()
+    async with harness.runtime.db.transaction() as tx:
+        await tx.execute(
+            update(Account).where(Account.id == harness.account_id).values(one_webinar_service=True)
+        )
+        # another provider kind already active in this account
+        tx.add(
+            Integration(
+                account_id=harness.account_id,
+                kind="teams",
+                name="Teams",
+                active=True,
+                account_key="tenant-1",
+                settings={},
+                secrets="",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+    await harness.patch(f"/api/v1/integrations/{first['id']}", {"active": False})
+    refused = await harness.patch(f"/api/v1/integrations/{first['id']}", {"active": True})
+    assert refused.status_code == 409
+    assert "deactivate teams" in refused.json()["detail"]

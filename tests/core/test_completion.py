@@ -31,7 +31,9 @@ def window_of(duration_minutes: int) -> Window:
 
 
 def present(seconds: int, *, answered: int = 0, asked: int = 0) -> Presence:
-    return Presence(seconds_in_window=seconds, total_seconds=seconds, polls_answered=answered, polls_asked=asked)
+    return Presence(
+        seconds_in_window=seconds, total_seconds=seconds, polls_answered=answered, polls_asked=asked
+    )
 
 
 def shown_percent(outcome: Outcome) -> int:

@@ -7,7 +7,9 @@ import pytest
 from vilt.core.identity import is_plausible_email, name_key, normalize_email
 
 
-@pytest.mark.parametrize("typed", ["Ana@Example.COM", "  ana@example.com", "ana@example.com\t\n", " ANA@EXAMPLE.COM "])
+@pytest.mark.parametrize(
+    "typed", ["Ana@Example.COM", "  ana@example.com", "ana@example.com\t\n", " ANA@EXAMPLE.COM "]
+)
 def test_emails_compare_trimmed_and_case_insensitively(typed: str) -> None:
     assert normalize_email(typed) == "ana@example.com"
 
@@ -17,12 +19,16 @@ def test_plausible_emails(email: str) -> None:
     assert is_plausible_email(email)
 
 
-@pytest.mark.parametrize("email", ["", "ana", "ana@", "@example.com", "ana@example", "a na@example.com", "a@b@c.d"])
+@pytest.mark.parametrize(
+    "email", ["", "ana", "ana@", "@example.com", "ana@example", "a na@example.com", "a@b@c.d"]
+)
 def test_implausible_emails(email: str) -> None:
     assert not is_plausible_email(email)
 
 
-@pytest.mark.parametrize("variant", ["Ivan  Ivanov", "ivanov, ivan", "Iván Ivanov", "IVANOV IVAN", " ivan-ivanov "])
+@pytest.mark.parametrize(
+    "variant", ["Ivan  Ivanov", "ivanov, ivan", "Iván Ivanov", "IVANOV IVAN", " ivan-ivanov "]
+)
 def test_spellings_of_one_name_share_a_key(variant: str) -> None:
     assert name_key(variant) == name_key("Ivan Ivanov") == "ivan ivanov"
 

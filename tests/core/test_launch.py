@@ -23,7 +23,9 @@ def learner(
     return LaunchContext(state, STARTS, False, status, leads or LaunchLeads())
 
 
-def instructor(state: SessionState = SessionState.SCHEDULED, leads: LaunchLeads | None = None) -> LaunchContext:
+def instructor(
+    state: SessionState = SessionState.SCHEDULED, leads: LaunchLeads | None = None
+) -> LaunchContext:
     return LaunchContext(state, STARTS, True, None, leads or LaunchLeads())
 
 
@@ -61,7 +63,9 @@ def test_the_window_stays_open_until_the_session_has_ended(state: SessionState) 
 
 
 @pytest.mark.parametrize(
-    "status", [None, EnrollmentStatus.WAITLISTED, EnrollmentStatus.CANCELED], ids=["not enrolled", "waitlisted", "canceled"]
+    "status",
+    [None, EnrollmentStatus.WAITLISTED, EnrollmentStatus.CANCELED],
+    ids=["not enrolled", "waitlisted", "canceled"],
 )
 def test_a_learner_without_a_seat_is_refused_at_any_time(status: EnrollmentStatus | None) -> None:
     for now in (STARTS - timedelta(days=1), STARTS, STARTS + minutes(30)):

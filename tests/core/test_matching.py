@@ -53,22 +53,33 @@ def build_directory() -> Directory[str, str]:
 DIRECTORY = build_directory()
 
 
-@st.composite
-def as_typed(draw: st.DrawFn, email: str) -> str:
-    """An email as a person might type it into a provider's form: any case, stray spaces."""
-    flips = draw(st.integers(0, 2 ** len(email) - 1))
-    cased = "".join(c.upper() if flips >> i & 1 else c.lower() for i, c in enumerate(email))
-    before = draw(st.sampled_from(["", " ", "  ", "\t"]))
-    after = draw(st.sampled_from(["", " ", "\n", " \t"]))
-    return before + cased + after
+PADDING = ("", " ", "  ", "\t", "\n", " \t")
 
 
-@st.composite
-def name_variants(draw: st.DrawFn, name: str) -> str:
+def typed(email: str, seed: int) -> str:
+    """``email`` as a person might type it into a provider's form: any case, stray spaces.
+
+    Each bit of ``seed`` decides the case of one character; what is left picks the padding.
+    """
+    cased = "".join(c.upper() if seed >> i & 1 else c.lower() for i, c in enumerate(email))
+    rest = seed >> len(email)
+    return PADDING[rest % len(PADDING)] + cased + PADDING[rest // len(PADDING) % len(PADDING)]
+
+
+def respelled(name: str, seed: int) -> str:
     """``Ana Lima`` as ``lima, ana``, ``ANA  LIMA``..."""
-    tokens = draw(st.permutations(name.split()))
-    tokens = [draw(st.sampled_from([t, t.upper(), t.lower()])) for t in tokens]
-    return draw(st.sampled_from([" ", "  ", ", "])).join(tokens)
+    tokens = name.split()
+    if seed & 1:
+        tokens.reverse()
+    tokens = [t.upper() if seed >> 1 & 1 else t.lower() if seed >> 2 & 1 else t for t in tokens]
+    return (" ", "  ", ", ")[(seed >> 3) % 3].join(tokens)
+
+
+seeds = st.integers(0, 2**40)
+as_typed = st.sampled_from(PEOPLE).flatmap(
+    lambda p: st.tuples(st.just(p), seeds.map(lambda n: typed(p.email, n)))
+)
+name_variants = st.sampled_from(PEOPLE).flatmap(lambda p: seeds.map(lambda n: respelled(p.name, n)))
 
 
 @dataclass(frozen=True)
@@ -78,29 +89,30 @@ class Drawn:
     expected_method: MatchMethod
 
 
+NOBODY = len(PEOPLE)
+NO_MATCH_EMAILS = (None, "", "   ", "stranger@example.com")
+
+
 @st.composite
 def reports(draw: st.DrawFn, index: int) -> Drawn:
     """One provider row with a known expected match.
 
-    Every row gets its own short interval, far from the others, so the test can tell afterwards
-    which rows went into which match.
+    Each of identity, email and name is a person's (possibly respelled) or nobody's, drawn
+    independently. Every row gets its own short interval, far from the others, so the test can
+    tell afterwards which rows went into which match.
     """
-    people = st.sampled_from(PEOPLE)
-    identity_person = draw(st.none() | people)
-    identity = draw(
-        st.sampled_from(
-            [None, "unknown-identity"] + ([identity_person.identity] if identity_person else [])
-        )
+    who = st.integers(0, NOBODY + 1)  # a person, or one of two ways of being nobody
+    by_identity, by_email, by_name, seed, spelling = draw(st.tuples(who, who, who, seeds, seeds))
+    identity = (
+        PEOPLE[by_identity].identity if by_identity < NOBODY else (None, "unknown-id")[by_identity - NOBODY]
     )
-    email_person = draw(st.none() | people)
     email: str | None
-    if email_person is None:
-        email = draw(st.sampled_from([None, "", "stranger@example.com", "   "]))
+    if by_email < NOBODY:
+        person = PEOPLE[by_email]
+        email = typed(person.alias if person.alias and spelling & 1 else person.email, spelling >> 1)
     else:
-        known = [email_person.email] + ([email_person.alias] if email_person.alias else [])
-        email = draw(as_typed(draw(st.sampled_from(known))))
-    name_person = draw(st.none() | people)
-    name = draw(name_variants(name_person.name)) if name_person else draw(st.sampled_from(["", "Guest 4"]))
+        email = NO_MATCH_EMAILS[(by_email - NOBODY) * 2 + seed % 2]
+    name = respelled(PEOPLE[by_name].name, seed) if by_name < NOBODY else ("", "Guest 4")[by_name - NOBODY]
     start = T0 + minutes(index * 10)
     report = ParticipantReport(
         participant_key=f"row-{index}",
@@ -108,12 +120,12 @@ def reports(draw: st.DrawFn, index: int) -> Drawn:
         email=email,
         bound_identity=identity,
         intervals=(Interval(start, start + minutes(5)),),
-        engagement=Engagement(polls_answered=draw(st.integers(0, 3)), polls_asked=3),
+        engagement=Engagement(polls_answered=seed % 4, polls_asked=3),
     )
-    if identity_person is not None and identity == identity_person.identity:
-        return Drawn(report, identity_person.user_id, MatchMethod.IDENTITY)
-    if email_person is not None:
-        return Drawn(report, email_person.user_id, MatchMethod.EMAIL)
+    if by_identity < NOBODY:
+        return Drawn(report, PEOPLE[by_identity].user_id, MatchMethod.IDENTITY)
+    if by_email < NOBODY:
+        return Drawn(report, PEOPLE[by_email].user_id, MatchMethod.EMAIL)
     return Drawn(report, None, MatchMethod.NONE)
 
 
@@ -182,7 +194,7 @@ def test_unmatched_reports_change_nothing_and_only_carry_suggestions(rows: tuple
 
 
 @PROPERTIES
-@given(st.sampled_from(PEOPLE).flatmap(lambda p: name_variants(p.name)))
+@given(name_variants)
 def test_a_display_name_alone_never_produces_a_user(name: str) -> None:
     report = ParticipantReport("row-1", display_name=name)
     assert identify(report, DIRECTORY) is None
@@ -193,7 +205,7 @@ def test_a_display_name_alone_never_produces_a_user(name: str) -> None:
 
 
 @PROPERTIES
-@given(st.sampled_from(PEOPLE).flatmap(lambda p: st.tuples(st.just(p), as_typed(p.email))))
+@given(as_typed)
 def test_email_matches_whatever_its_case_and_surrounding_spaces(drawn: tuple[Person, str]) -> None:
     person, typed = drawn
     assert identify(ParticipantReport("row-1", email=typed), DIRECTORY) == (person.user_id, MatchMethod.EMAIL)

@@ -28,22 +28,36 @@ from vilt.core.roster import (
 )
 
 ENROLLED = {"e-ana": "u-ana", "e-boris": "u-boris", "e-chen": "u-chen"}
-ATTENDED = Outcome(AttendanceMark.ATTENDED, Completion.COMPLETED, 3000, "attended (50 min in the scheduled time)")
-SHORT = Outcome(AttendanceMark.ATTENDED, Completion.FAILED, 600, "present 16% of the scheduled time; 80% needed")
+ATTENDED = Outcome(
+    AttendanceMark.ATTENDED, Completion.COMPLETED, 3000, "attended (50 min in the scheduled time)"
+)
+SHORT = Outcome(
+    AttendanceMark.ATTENDED, Completion.FAILED, 600, "present 16% of the scheduled time; 80% needed"
+)
 ABSENT = Outcome(AttendanceMark.ABSENT, Completion.FAILED, 0, "no attendance reported")
 LATER = T0 + timedelta(hours=1)
 
 
-def sync(current: dict[str, RosterEntry], outcomes: dict[str, Outcome | None], *, overwrite: bool = False,
-         now: timedelta = timedelta(0)) -> dict[str, RosterEntry]:
+def sync(
+    current: dict[str, RosterEntry],
+    outcomes: dict[str, Outcome | None],
+    *,
+    overwrite: bool = False,
+    now: timedelta = timedelta(0),
+) -> dict[str, RosterEntry]:
     actor = "admin@example.com" if overwrite else "provider"
     return apply_sync(current, ENROLLED, outcomes, actor=actor, now=T0 + now, overwrite=overwrite)
 
 
 def hand_edit(entry: RosterEntry, completion: Completion = Completion.COMPLETED) -> RosterEntry:
     return manual_edit(
-        entry, attendance=AttendanceMark.ATTENDED, completion=completion, seconds=None,
-        reason="joined by phone", actor="irene@example.com", now=LATER,
+        entry,
+        attendance=AttendanceMark.ATTENDED,
+        completion=completion,
+        seconds=None,
+        reason="joined by phone",
+        actor="irene@example.com",
+        now=LATER,
     )
 
 
@@ -53,7 +67,9 @@ def test_every_enrolled_learner_starts_with_no_attendance_imported() -> None:
     for enrollment_id, entry in roster.items():
         assert entry == initial_entry(enrollment_id, ENROLLED[enrollment_id])
         assert (entry.attendance, entry.completion, entry.seconds) == (
-            AttendanceMark.UNKNOWN, Completion.NOT_STARTED, 0,
+            AttendanceMark.UNKNOWN,
+            Completion.NOT_STARTED,
+            0,
         )
         assert entry.source == EntrySource.INITIAL
 
@@ -62,7 +78,10 @@ def test_a_sync_writes_each_learners_outcome_and_who_decided_it() -> None:
     roster = sync({}, {"e-ana": ATTENDED, "e-boris": SHORT})
     ana = roster["e-ana"]
     assert (ana.attendance, ana.completion, ana.seconds, ana.basis) == (
-        AttendanceMark.ATTENDED, Completion.COMPLETED, 3000, ATTENDED.basis,
+        AttendanceMark.ATTENDED,
+        Completion.COMPLETED,
+        3000,
+        ATTENDED.basis,
     )
     assert (ana.source, ana.changed_by, ana.changed_at) == (EntrySource.SYNC, "provider", T0)
     assert roster["e-boris"].completion == Completion.FAILED
@@ -90,7 +109,9 @@ def test_a_manual_edit_survives_every_later_automatic_sync() -> None:
         edited = sync(edited, {"e-ana": outcome, "e-boris": outcome}, now=timedelta(minutes=minutes_later))
         ana = edited["e-ana"]
         assert (ana.completion, ana.source, ana.changed_by) == (
-            Completion.COMPLETED, EntrySource.MANUAL, "irene@example.com",
+            Completion.COMPLETED,
+            EntrySource.MANUAL,
+            "irene@example.com",
         )
         assert ana.basis == "set by hand: joined by phone"
         assert edited["e-boris"].completion == outcome.completion  # the others still follow the sync
@@ -102,7 +123,10 @@ def test_update_roster_overwrites_manual_edits_and_resets_learners_without_an_ou
     updated = sync(roster, {"e-ana": SHORT, "e-boris": ATTENDED}, overwrite=True, now=timedelta(days=1))
     ana = updated["e-ana"]
     assert (ana.completion, ana.source, ana.changed_by, ana.basis) == (
-        Completion.FAILED, EntrySource.UPDATE, "admin@example.com", SHORT.basis,
+        Completion.FAILED,
+        EntrySource.UPDATE,
+        "admin@example.com",
+        SHORT.basis,
     )
     assert updated["e-boris"].source == EntrySource.UPDATE
     # Chen was edited by hand but the provider has nothing for him now: back to the start
@@ -119,23 +143,47 @@ def test_automatic_syncs_resume_after_an_update_roster() -> None:
 
 def test_a_manual_edit_changes_only_what_was_given() -> None:
     entry = sync({}, {"e-ana": ATTENDED})["e-ana"]
-    failed = manual_edit(entry, attendance=None, completion=Completion.FAILED, seconds=None,
-                         reason="left early", actor="irene@example.com", now=LATER)
+    failed = manual_edit(
+        entry,
+        attendance=None,
+        completion=Completion.FAILED,
+        seconds=None,
+        reason="left early",
+        actor="irene@example.com",
+        now=LATER,
+    )
     assert (failed.attendance, failed.completion, failed.seconds) == (
-        AttendanceMark.ATTENDED, Completion.FAILED, 3000,
+        AttendanceMark.ATTENDED,
+        Completion.FAILED,
+        3000,
     )
     assert (failed.reason, failed.changed_at, failed.changed_by) == ("left early", LATER, "irene@example.com")
-    zeroed = manual_edit(entry, attendance=AttendanceMark.ABSENT, completion=None, seconds=0,
-                         reason="was not there", actor="irene@example.com", now=LATER)
+    zeroed = manual_edit(
+        entry,
+        attendance=AttendanceMark.ABSENT,
+        completion=None,
+        seconds=0,
+        reason="was not there",
+        actor="irene@example.com",
+        now=LATER,
+    )
     assert (zeroed.attendance, zeroed.completion, zeroed.seconds) == (
-        AttendanceMark.ABSENT, Completion.COMPLETED, 0,
+        AttendanceMark.ABSENT,
+        Completion.COMPLETED,
+        0,
     )
 
 
 @PROPERTIES
-@given(st.lists(st.dictionaries(st.sampled_from(sorted(ENROLLED)), st.sampled_from([None, ATTENDED, SHORT, ABSENT])),
-                max_size=6))
-def test_no_sequence_of_automatic_syncs_touches_a_manual_edit(rounds: list[dict[str, Outcome | None]]) -> None:
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(sorted(ENROLLED)), st.sampled_from([None, ATTENDED, SHORT, ABSENT])),
+        max_size=6,
+    )
+)
+def test_no_sequence_of_automatic_syncs_touches_a_manual_edit(
+    rounds: list[dict[str, Outcome | None]],
+) -> None:
     roster = sync({}, {})
     edited = hand_edit(roster["e-boris"], Completion.IN_PROGRESS)
     roster = {**roster, "e-boris": edited}
@@ -144,7 +192,11 @@ def test_no_sequence_of_automatic_syncs_touches_a_manual_edit(rounds: list[dict[
         assert roster["e-boris"] == edited
         for enrollment_id, outcome in outcomes.items():
             if outcome is not None and enrollment_id != "e-boris":
-                assert roster[enrollment_id].outcome_fields == (outcome.attendance, outcome.completion, outcome.seconds)
+                assert roster[enrollment_id].outcome_fields == (
+                    outcome.attendance,
+                    outcome.completion,
+                    outcome.seconds,
+                )
 
 
 # --- diff ---------------------------------------------------------------------------------------------
@@ -179,10 +231,14 @@ def test_diff_shows_learners_who_joined_or_left_the_roster() -> None:
     after = {"e-boris": initial_entry("e-boris", "u-boris")}
     changes = diff(before, after)
     assert {(c.enrollment_id, c.field, c.before, c.after) for c in changes} == {
-        ("e-ana", "attendance", "unknown", None), ("e-ana", "completion", "not_started", None),
-        ("e-ana", "seconds", 0, None), ("e-ana", "source", "initial", None),
-        ("e-boris", "attendance", None, "unknown"), ("e-boris", "completion", None, "not_started"),
-        ("e-boris", "seconds", None, 0), ("e-boris", "source", None, "initial"),
+        ("e-ana", "attendance", "unknown", None),
+        ("e-ana", "completion", "not_started", None),
+        ("e-ana", "seconds", 0, None),
+        ("e-ana", "source", "initial", None),
+        ("e-boris", "attendance", None, "unknown"),
+        ("e-boris", "completion", None, "not_started"),
+        ("e-boris", "seconds", None, 0),
+        ("e-boris", "source", None, "initial"),
     }
     assert diff(after, after) == []
 

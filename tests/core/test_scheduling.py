@@ -69,5 +69,7 @@ def test_promotions_are_the_head_of_the_queue_and_never_overfill(
 @pytest.mark.parametrize(
     ("session", "event", "expected"), [(5, 30, 5), (None, 30, 30), (None, None, None), (12, None, 12)]
 )
-def test_a_sessions_capacity_overrides_its_events(session: int | None, event: int | None, expected: int | None) -> None:
+def test_a_sessions_capacity_overrides_its_events(
+    session: int | None, event: int | None, expected: int | None
+) -> None:
     assert effective_capacity(session, event) == expected

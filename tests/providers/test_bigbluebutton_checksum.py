@@ -14,7 +14,12 @@ from vilt.providers.bigbluebutton.config import ChecksumAlgorithm
 from vilt.sandbox.bigbluebutton import BigBlueButtonSimulator
 
 GOLDEN_QUERY = "name=Test+Meeting&meetingID=abc123&attendeePW=111222&moderatorPW=333444"
-GOLDEN_PARAMS = [("name", "Test Meeting"), ("meetingID", "abc123"), ("attendeePW", "111222"), ("moderatorPW", "333444")]
+GOLDEN_PARAMS = [
+    ("name", "Test Meeting"),
+    ("meetingID", "abc123"),
+    ("attendeePW", "111222"),
+    ("moderatorPW", "333444"),
+]
 GOLDEN_SHA1 = "1fcbb0c4fc1f039f73aa6d697d2db9ba7f803f17"
 
 
@@ -27,7 +32,9 @@ def test_signed_query_encodes_spaces_as_plus_and_signs_what_it_sends() -> None:
         f"{GOLDEN_QUERY}&checksum={GOLDEN_SHA1}"
     )
     # the test helper, written separately, agrees (it signs the simulator requests below)
-    assert signed("create", GOLDEN_PARAMS) == f"/bigbluebutton/api/create?{GOLDEN_QUERY}&checksum={GOLDEN_SHA1}"
+    assert (
+        signed("create", GOLDEN_PARAMS) == f"/bigbluebutton/api/create?{GOLDEN_QUERY}&checksum={GOLDEN_SHA1}"
+    )
 
 
 def test_a_call_without_parameters_signs_the_empty_query() -> None:
@@ -36,8 +43,12 @@ def test_a_call_without_parameters_signs_the_empty_query() -> None:
     )
 
 
-@pytest.mark.parametrize(("algorithm", "length"), [("sha1", 40), ("sha256", 64), ("sha384", 96), ("sha512", 128)])
-async def test_the_simulator_accepts_each_algorithm(api: httpx.AsyncClient, algorithm: str, length: int) -> None:
+@pytest.mark.parametrize(
+    ("algorithm", "length"), [("sha1", 40), ("sha256", 64), ("sha384", 96), ("sha512", 128)]
+)
+async def test_the_simulator_accepts_each_algorithm(
+    api: httpx.AsyncClient, algorithm: str, length: int
+) -> None:
     url = signed("create", GOLDEN_PARAMS, algorithm=algorithm)
     assert len(url.rsplit("checksum=", 1)[1]) == length
     root = xml(await api.get(url))
@@ -46,7 +57,9 @@ async def test_the_simulator_accepts_each_algorithm(api: httpx.AsyncClient, algo
 
 
 @pytest.mark.parametrize("algorithm", ["sha1", "sha256", "sha384", "sha512"])
-async def test_the_adapter_checksum_is_accepted_by_the_simulator(api: httpx.AsyncClient, algorithm: str) -> None:
+async def test_the_adapter_checksum_is_accepted_by_the_simulator(
+    api: httpx.AsyncClient, algorithm: str
+) -> None:
     query = signed_query("getMeetings", [], SECRET, ChecksumAlgorithm(algorithm))
     assert text(xml(await api.get(f"/bigbluebutton/api/getMeetings?{query}")), "returncode") == "SUCCESS"
 

@@ -50,7 +50,8 @@ async def test_create_returns_the_documented_fields(api: httpx.AsyncClient) -> N
     internal, _, stamp = created["internalMeetingID"].partition("-")
     assert len(internal) == 40
     assert stamp == created["createTime"] == str(int(T0.timestamp() * 1000))
-    assert created["attendeePW"] and created["moderatorPW"]  # random when not given
+    assert created["attendeePW"]
+    assert created["moderatorPW"]
     assert created["hasUserJoined"] == "false"
     assert created["duration"] == "0"
     assert "messageKey" not in created
@@ -71,7 +72,9 @@ async def test_create_again_with_other_passwords_is_id_not_unique(api: httpx.Asy
     await create(api, attendeePW="ap", moderatorPW="mp")
     same = await create(api, attendeePW="ap", moderatorPW="mp")
     assert same["messageKey"] == "duplicateWarning"
-    root = xml(await api.get(signed("create", [("name", "X"), ("meetingID", "room-1"), ("attendeePW", "other")])))
+    root = xml(
+        await api.get(signed("create", [("name", "X"), ("meetingID", "room-1"), ("attendeePW", "other")]))
+    )
     assert (text(root, "returncode"), text(root, "messageKey")) == ("FAILED", "idNotUnique")
 
 
@@ -116,7 +119,9 @@ async def test_a_parameter_both_in_the_url_and_the_body_is_refused(api: httpx.As
 
 async def test_join_is_get_only(api: httpx.AsyncClient) -> None:
     await create(api)
-    root = xml(await api.post(signed("join", [("fullName", "A"), ("meetingID", "room-1"), ("role", "VIEWER")])))
+    root = xml(
+        await api.post(signed("join", [("fullName", "A"), ("meetingID", "room-1"), ("role", "VIEWER")]))
+    )
     assert text(root, "returncode") == "FAILED"
 
 
@@ -161,7 +166,8 @@ async def test_join_without_redirect_answers_xml_and_the_url_works(api: httpx.As
     assert text(root, "messageKey") == "successfullyJoined"
     assert text(root, "meeting_id") == created["internalMeetingID"]
     assert text(root, "user_id").startswith("w_")
-    assert text(root, "auth_token") and text(root, "session_token")
+    assert text(root, "auth_token")
+    assert text(root, "session_token")
     url = text(root, "url")
     assert parse_qs(urlsplit(url).query)["sessionToken"] == [text(root, "session_token")]
     assert (await api.get(url)).status_code == 200
@@ -182,7 +188,11 @@ async def test_meeting_info_lists_who_is_in_by_user_id(api: httpx.AsyncClient) -
     await create(api, meta_course="Algebra")
     assert await running(api) == "false"
     before = await info(api)
-    assert (text(before, "running"), text(before, "participantCount"), text(before, "startTime")) == ("false", "0", "0")
+    assert (text(before, "running"), text(before, "participantCount"), text(before, "startTime")) == (
+        "false",
+        "0",
+        "0",
+    )
     await join(api, role="MODERATOR", userID="host-1", fullName="Host")
     await join(api, role="VIEWER", userID="learner-1", fullName="Learner")
     root = await info(api)
@@ -237,7 +247,9 @@ async def test_a_meeting_nobody_joins_expires(api: httpx.AsyncClient, clock: Adj
     assert text(await info(api), "messageKey") == "notFound"
 
 
-async def test_the_default_expiry_without_joins_is_five_minutes(api: httpx.AsyncClient, clock: AdjustableClock) -> None:
+async def test_the_default_expiry_without_joins_is_five_minutes(
+    api: httpx.AsyncClient, clock: AdjustableClock
+) -> None:
     await create(api)
     clock.advance(5 * 60)
     assert text(await info(api), "returncode") == "SUCCESS"
@@ -262,7 +274,9 @@ async def test_a_meeting_ends_after_the_last_user_left(
     assert sim.ended["room-1"].ended_at == T0 + timedelta(minutes=12)
 
 
-async def test_coming_back_before_the_expiry_keeps_the_meeting(api: httpx.AsyncClient, clock: AdjustableClock) -> None:
+async def test_coming_back_before_the_expiry_keeps_the_meeting(
+    api: httpx.AsyncClient, clock: AdjustableClock
+) -> None:
     await create(api)  # last-user-left expiry: 1 minute
     await join(api, role="VIEWER", userID="u")
     await api.post("/_sim/meetings/room-1/leave", json={"user_id": "u"})

@@ -20,7 +20,9 @@ ANALYTICS = f"{VILT}/callbacks/analytics?integration=7"
 ENDED = f"{VILT}/callbacks/end?session=s1&token=t1"
 
 
-async def create(api: httpx.AsyncClient, meeting_id: str = "room-1", *, keep_events: bool = True, **extra: str) -> str:
+async def create(
+    api: httpx.AsyncClient, meeting_id: str = "room-1", *, keep_events: bool = True, **extra: str
+) -> str:
     params = [
         ("name", "Weekly Class"),
         ("meetingID", meeting_id),
@@ -37,11 +39,15 @@ async def create(api: httpx.AsyncClient, meeting_id: str = "room-1", *, keep_eve
 
 
 async def join(api: httpx.AsyncClient, user_id: str, name: str, role: str = "VIEWER") -> None:
-    answer = await api.get(signed("join", [("fullName", name), ("meetingID", "room-1"), ("role", role), ("userID", user_id)]))
+    answer = await api.get(
+        signed("join", [("fullName", name), ("meetingID", "room-1"), ("role", role), ("userID", user_id)])
+    )
     assert answer.status_code == 302
 
 
-async def control(api: httpx.AsyncClient, action: str, body: dict[str, object] | None = None) -> dict[str, object]:
+async def control(
+    api: httpx.AsyncClient, action: str, body: dict[str, object] | None = None
+) -> dict[str, object]:
     response = await api.post(f"/_sim/meetings/room-1/{action}", json=body or {})
     assert response.status_code == 200, response.text
     result: dict[str, object] = response.json()
@@ -51,7 +57,9 @@ async def control(api: httpx.AsyncClient, action: str, body: dict[str, object] |
 def decode(token: str) -> dict[str, object]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*HMAC key.*")
-        claims: dict[str, object] = jwt.decode(token, SECRET, algorithms=["HS512"], options={"verify_exp": False})
+        claims: dict[str, object] = jwt.decode(
+            token, SECRET, algorithms=["HS512"], options={"verify_exp": False}
+        )
     return claims
 
 
@@ -220,8 +228,12 @@ async def test_a_failing_receiver_is_recorded_not_raised(
     api: httpx.AsyncClient, clock: AdjustableClock, receiver: Receiver
 ) -> None:
     receiver.status = 503
-    broken = BigBlueButtonSimulator(clock, secret=SECRET, outbound=lambda: httpx.AsyncClient(transport=_Exploding()))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=broken.app), base_url="http://bbb.sim") as other:
+    broken = BigBlueButtonSimulator(
+        clock, secret=SECRET, outbound=lambda: httpx.AsyncClient(transport=_Exploding())
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=broken.app), base_url="http://bbb.sim"
+    ) as other:
         await create(other)
         await join(other, "u", "U")
         await other.post("/_sim/meetings/room-1/end")

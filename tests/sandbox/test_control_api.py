@@ -43,7 +43,9 @@ async def test_join_and_leave_now(api: httpx.AsyncClient, meeting: str, clock: A
     )
     assert joined.status_code == 200
     assert joined.json()["user_id"] == "v-lea"
-    host = await api.post(f"/_sim/meetings/{meeting}/join", json={"name": "Host", "user_id": "i-host", "role": "host"})
+    host = await api.post(
+        f"/_sim/meetings/{meeting}/join", json={"name": "Host", "user_id": "i-host", "role": "host"}
+    )
     assert host.status_code == 200
     assert await attendees(api, meeting) == {"v-lea": "VIEWER", "i-host": "MODERATOR"}
     [listed] = (await api.get("/_sim/meetings")).json()["meetings"]
@@ -66,7 +68,9 @@ async def test_polls_are_recorded_per_participant(
     api: httpx.AsyncClient, meeting: str, sim: BigBlueButtonSimulator
 ) -> None:
     await api.post(f"/_sim/meetings/{meeting}/join", json={"name": "Lea", "user_id": "v-lea"})
-    answered = await api.post(f"/_sim/meetings/{meeting}/polls", json={"user_id": "v-lea", "answered": 2, "asked": 3})
+    answered = await api.post(
+        f"/_sim/meetings/{meeting}/polls", json={"user_id": "v-lea", "answered": 2, "asked": 3}
+    )
     assert answered.json() == {"user_id": "v-lea", "answered": 2, "asked": 3}
     polls = sim.live[meeting].polls
     assert [bool(p["votes"]) for p in polls] == [True, True, False]
@@ -199,7 +203,9 @@ async def test_faults_follow_a_mount_prefix(clock: AdjustableClock) -> None:
 
     sim = BigBlueButtonSimulator(clock)
     outer = Starlette(routes=[Mount("/sandbox/bigbluebutton", app=sim.app)])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=outer), base_url="http://vilt.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=outer), base_url="http://vilt.test"
+    ) as client:
         armed = await client.post(
             "/sandbox/bigbluebutton/_sim/faults",
             json={"status": 500, "path_prefix": "/bigbluebutton/api/getMeetings"},

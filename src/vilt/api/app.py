@@ -23,6 +23,7 @@ from vilt.api.rest import (
     roster,
     sandbox,
     sessions,
+    teams,
     users,
 )
 from vilt.api.webhooks import bigbluebutton
@@ -68,7 +69,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.key_cache = KeyCache()
     problems.install(app)
-    for module in (providers, integrations, users, events, sessions, enrollments, attendance, roster):
+    for module in (providers, integrations, teams, users, events, sessions, enrollments, attendance, roster):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1", include_in_schema=runtime.sandbox)
     app.include_router(bigbluebutton.router, prefix="/api/v1")

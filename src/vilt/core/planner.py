@@ -130,12 +130,17 @@ def plan(s: SessionSnapshot, now: datetime) -> Plan:
             at(writes_from, Action.END_MEETING)
         deadline = s.attendance_deadline
         if s.attendance_state == AttendanceState.WAITING and deadline is not None:
-            if now >= deadline:
+            assert s.ended_at is not None
+            # The first fetch is due at the end; every fetch moves attendance_next_at past it. Never
+            # give up without asking once, even when the worker comes back (or learns of a provider's
+            # end) after the hour is over.
+            fetched = s.attendance_next_at is not None and s.attendance_next_at > s.ended_at
+            if now >= deadline and fetched:
                 actions.append(Action.CLOSE_ATTENDANCE)
             else:
-                assert s.ended_at is not None
                 at(s.attendance_next_at or s.ended_at, Action.FETCH_ATTENDANCE)
-                later.append(deadline)
+                if now < deadline:
+                    later.append(deadline)
 
     return _finish(actions, later, now)
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 import structlog
 
 from vilt.core.planner import backoff, plan
+from vilt.metrics import WORKER_ACTIONS, WORKER_PASS_SECONDS
 from vilt.services import sync
 from vilt.services.context import ServiceContext
 from vilt.storage.db import Database
@@ -75,6 +76,10 @@ class Worker:
         self.wake = asyncio.Event()
 
     async def run_pass(self) -> PassReport:
+        with WORKER_PASS_SECONDS.time():
+            return await self._pass()
+
+    async def _pass(self) -> PassReport:
         report = PassReport()
         async with self.db.transaction() as tx:
             ids = await work.claim_due_sessions(tx, self.owner, self.ctx.clock.now(), self.lease, self.batch)
@@ -142,6 +147,7 @@ class Worker:
                 assert session is not None
                 await sync.apply(self.ctx, tx, session, prepared, result)
             report.actions.append(action.value + ("" if result.ok else " (failed)"))
+            WORKER_ACTIONS.labels(action.value, "ok" if result.ok else "failed").inc()
         log.warning("worker.too_many_steps", session=str(session_id))
         await self._defer(session_id, "too many steps in one pass")
 

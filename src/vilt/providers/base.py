@@ -230,6 +230,8 @@ class ProviderContext:
     http: HttpEnvironment
     clock: Clock
     base_url: str
+    proxy: str | None = None
+    """The integration's egress proxy: every call to the provider goes through it."""
 
 
 class Provider(Protocol):

@@ -53,7 +53,12 @@ async def find_account(tx: AsyncSession, name_or_id: str) -> Account:
 
 
 async def create_team(ctx: ServiceContext, tx: AsyncSession, account_id: uuid.UUID, name: str) -> Team:
-    team = Team(account_id=account_id, name=name.strip(), created_at=ctx.clock.now())
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.one("name", "A team needs a name.")
+    if any(t.name == name for t in await repo.teams(tx, account_id)):
+        raise Conflict(f"A team named '{name}' exists already.", field="name")
+    team = Team(account_id=account_id, name=name, created_at=ctx.clock.now())
     tx.add(team)
     await tx.flush()
     return team

@@ -18,6 +18,8 @@ from vilt.core.identity import name_key, normalize_email
 from vilt.core.matching import Directory, MatchMethod, identify
 from vilt.core.planner import AttendanceState
 from vilt.core.sessions import SessionState
+from vilt.metrics import ATTENDANCE_RECORDS
+from vilt.providers.base import AttendanceFetch
 from vilt.services import roster
 from vilt.services.context import PROVIDER, ServiceContext
 from vilt.services.sessions import due_now, mark_ended
@@ -130,6 +132,7 @@ async def import_reports(
             }
         )
     await repo.insert_records(tx, rows)
+    ATTENDANCE_RECORDS.labels(source.value).inc(len(rows))
     session.attendance_state = AttendanceState.RECEIVED.value
     session.attendance_next_at = None
     session.attendance_note = note or f"{len(reports)} participant record(s) received ({source.value})."
@@ -155,3 +158,26 @@ async def import_reports(
         roster_version=version,
     )
     return ImportResult(record, False, matched, unmatched, version)
+
+
+async def import_fetched(
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    session: Session,
+    fetched: AttendanceFetch,
+    *,
+    note: str | None = None,
+    recompute_roster: bool = True,
+) -> ImportResult:
+    """Import what an adapter's ``fetch_attendance`` returned (ready) as a polled report."""
+    raw = fetched.raw if isinstance(fetched.raw, dict) else {"rows": fetched.raw}
+    return await import_reports(
+        ctx,
+        tx,
+        session,
+        list(fetched.reports),
+        AttendanceSource.POLL,
+        raw=raw,
+        note=note,
+        recompute_roster=recompute_roster,
+    )

@@ -109,8 +109,10 @@ async def _ensure_policy(
         )
 
 
-async def check_settings(ctx: ServiceContext, kind: str, settings: ProviderSettings) -> CheckResult:
-    adapter = ctx.providers.build(kind, settings)
+async def check_settings(
+    ctx: ServiceContext, kind: str, settings: ProviderSettings, proxy: str | None = None
+) -> CheckResult:
+    adapter = ctx.providers.build(kind, settings, proxy)
     try:
         return await adapter.check()
     finally:
@@ -182,6 +184,7 @@ async def create(
         name=data.name.strip(),
         active=active,
         account_key=key,
+        revision=1,
         created_at=now,
         updated_at=now,
         tags=[],
@@ -199,7 +202,7 @@ async def create(
     if "oauth_link" in info.capabilities:
         integration.connection_state = ConnectionState.NOT_LINKED.value
     else:
-        result = await check_settings(ctx, data.kind, settings)
+        result = await check_settings(ctx, data.kind, settings, data.egress_proxy_url)
         if not result.ok:
             raise _check_failure(result)
         _apply_check(ctx, integration, result)
@@ -258,10 +261,16 @@ async def update(
                     integration.connection_state = ConnectionState.NEEDS_REAUTH.value
                     integration.state_reason = "Configuration was changed; sign in again."
             else:
-                result = await check_settings(ctx, integration.kind, settings)
+                proxy = (
+                    data.egress_proxy_url
+                    if "egress_proxy_url" in data.provided
+                    else integration.egress_proxy_url
+                )
+                result = await check_settings(ctx, integration.kind, settings, proxy)
                 if not result.ok:
                     raise _check_failure(result)
                 _apply_check(ctx, integration, result)
+                await repo.retry_failed_sessions(tx, integration.id, ctx.clock.now())
             _store_settings(ctx, integration, settings)
     if data.active is not None and data.active != integration.active:
         if data.active:
@@ -269,6 +278,7 @@ async def update(
         integration.active = data.active
     _apply_defaults(integration, data)
     integration.updated_at = ctx.clock.now()
+    integration.revision += 1
     audit.record(
         ctx,
         tx,
@@ -287,8 +297,12 @@ async def check(
     ctx: ServiceContext, tx: AsyncSession, account_id: uuid.UUID, integration_id: uuid.UUID
 ) -> tuple[Integration, CheckResult]:
     integration = await get(tx, account_id, integration_id)
-    result = await check_settings(ctx, integration.kind, ctx.providers.settings_of(integration))
+    result = await check_settings(
+        ctx, integration.kind, ctx.providers.settings_of(integration), integration.egress_proxy_url
+    )
     _apply_check(ctx, integration, result)
+    if result.ok:
+        await repo.retry_failed_sessions(tx, integration.id, ctx.clock.now())
     log.info("integration.checked", integration=str(integration.id), ok=result.ok)
     return integration, result
 

@@ -7,11 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-
 from vilt.core.errors import Conflict, NotFound
 from vilt.core.launch import LaunchContext, LaunchLeads, LaunchRole, decide_launch
 from vilt.core.scheduling import EnrollmentStatus
 from vilt.core.sessions import SessionState
+from vilt.metrics import LAUNCHES
 from vilt.providers.base import MeetingRef, Person
 from vilt.providers.errors import ProviderError
 from vilt.services.context import ServiceContext
@@ -66,7 +66,7 @@ async def launch(
         detail = f" Last attempt: {row.sync_error}" if row.sync_error else ""
         raise Conflict(f"The meeting is not ready on the provider yet.{detail}", retry_after=30)
     ref = MeetingRef(row.provider_ref, row.provider_data or {})
-    adapter = ctx.providers.cached(row.integration_id, row.integration_updated_at)
+    adapter = ctx.providers.cached(row.integration_id, row.integration_revision)
     integration = None
     if adapter is None:
         async with db.reading() as tx:
@@ -94,4 +94,5 @@ async def launch(
             "This learner's personal join link is not ready yet; try again in a minute.", retry_after=60
         )
     ctx.launches.record(LaunchRecord(account_id, session_id, user_id, role.value, now))
+    LAUNCHES.labels(role.value).inc()
     return LaunchAnswer(url, role)

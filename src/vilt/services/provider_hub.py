@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 
 from vilt.clock import Clock
 from vilt.core.errors import FieldError, ValidationFailed
+from vilt.metrics import PROVIDER_CALLS
 from vilt.providers import registry
 from vilt.providers.base import Provider, ProviderContext, ProviderInfo, ProviderSettings
 from vilt.providers.errors import ProviderError, Retriable
@@ -54,45 +54,51 @@ class ProviderHub:
         self.clock = clock
         self.base_url = base_url
         self.secrets = secrets
-        self._cache: dict[uuid.UUID, tuple[datetime, Provider]] = {}
+        self._cache: dict[uuid.UUID, tuple[int, Provider]] = {}
         self._limits: dict[uuid.UUID, asyncio.Semaphore] = {}
         self._down: set[uuid.UUID] = set()
+        self._closing: set[asyncio.Task[None]] = set()
 
-    def context(self) -> ProviderContext:
-        return ProviderContext(http=self.http, clock=self.clock, base_url=self.base_url)
+    def context(self, proxy: str | None = None) -> ProviderContext:
+        return ProviderContext(http=self.http, clock=self.clock, base_url=self.base_url, proxy=proxy)
 
     def settings_of(self, integration: Integration) -> ProviderSettings:
         values = dict(integration.settings)
         values.update(self.secrets.decrypt(integration.secrets))
         return parse_settings(integration.kind, values)
 
-    def build(self, kind: str, settings: ProviderSettings) -> Provider:
+    def build(self, kind: str, settings: ProviderSettings, proxy: str | None = None) -> Provider:
         """An adapter that is not cached: for checking settings before they are saved."""
-        return registry.build(kind, settings, self.context())
+        return registry.build(kind, settings, self.context(proxy))
 
     def adapter(self, integration: Integration) -> Provider:
-        return self.adapter_for(integration.id, integration.kind, integration.updated_at, lambda: integration)
+        return self.adapter_for(integration.id, integration.kind, integration.revision, lambda: integration)
 
     def adapter_for(
         self,
         integration_id: uuid.UUID,
         kind: str,
-        updated_at: datetime,
+        revision: int,
         load: Callable[[], Integration],
     ) -> Provider:
-        """The cached adapter, rebuilt when the integration changed (``updated_at``)."""
+        """The cached adapter, rebuilt when the integration changed (its ``revision`` moved)."""
         cached = self._cache.get(integration_id)
-        if cached is not None and cached[0] == updated_at:
+        if cached is not None and cached[0] == revision:
             return cached[1]
-        adapter = registry.build(kind, self.settings_of(load()), self.context())
-        self._cache[integration_id] = (updated_at, adapter)
+        integration = load()
+        adapter = registry.build(
+            kind, self.settings_of(integration), self.context(integration.egress_proxy_url)
+        )
+        self._cache[integration_id] = (revision, adapter)
         if cached is not None:
-            asyncio.get_event_loop().create_task(cached[1].aclose())
+            task = asyncio.get_running_loop().create_task(cached[1].aclose())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
         return adapter
 
-    def cached(self, integration_id: uuid.UUID, updated_at: datetime) -> Provider | None:
+    def cached(self, integration_id: uuid.UUID, revision: int) -> Provider | None:
         cached = self._cache.get(integration_id)
-        return cached[1] if cached is not None and cached[0] == updated_at else None
+        return cached[1] if cached is not None and cached[0] == revision else None
 
     async def call(self, integration: Integration, operation: Callable[[Provider], Awaitable[T]]) -> T:
         """Run ``operation`` within the provider account's concurrency limit, watching health."""
@@ -102,11 +108,14 @@ class ProviderHub:
             try:
                 result = await operation(adapter)
             except Retriable as exc:
+                PROVIDER_CALLS.labels(integration.kind, "retriable").inc()
                 self._mark_down(integration, exc)
                 raise
-            except ProviderError:
+            except ProviderError as exc:
+                PROVIDER_CALLS.labels(integration.kind, type(exc).__name__).inc()
                 self._mark_up(integration)
                 raise
+        PROVIDER_CALLS.labels(integration.kind, "ok").inc()
         self._mark_up(integration)
         return result
 

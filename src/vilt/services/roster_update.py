@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vilt.core.attendance import AttendanceSource
 from vilt.core.errors import when
 from vilt.providers.base import AttendanceFetch, MeetingRef, MeetingSpec
 from vilt.providers.errors import ProviderError
@@ -66,13 +65,11 @@ async def finish(
     session = await sessions.get(tx, account_id, job.session_id, for_update=True)
     roster.ensure_update_allowed(ctx, session, True)
     if isinstance(fetched, AttendanceFetch) and fetched.ready:
-        await attendance.import_reports(
+        await attendance.import_fetched(
             ctx,
             tx,
             session,
-            list(fetched.reports),
-            AttendanceSource.POLL,
-            raw=fetched.raw if isinstance(fetched.raw, dict) else {"rows": fetched.raw},
+            fetched,
             note="Fetched from the provider by Update roster.",
             recompute_roster=False,
         )

@@ -40,8 +40,6 @@ from vilt.storage.repositories import integrations as integrations_repo
 
 log = structlog.get_logger(__name__)
 
-ATTENDANCE_POLL = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class Prepared:
@@ -192,7 +190,7 @@ async def apply(
     session.updated_at = now
     if action in (Action.PUSH, Action.DELETE_STALE, Action.CANCEL_MEETING, Action.END_MEETING):
         if not result.ok:
-            _write_failed(ctx, session, prepared, result.error, now)
+            await _write_failed(ctx, tx, session, prepared, result.error, now)
             return
         session.sync_attempts = 0
         session.sync_retry_at = None
@@ -222,8 +220,13 @@ async def apply(
         await _close_attendance(ctx, tx, session, now)
 
 
-def _write_failed(
-    ctx: ServiceContext, session: Session, prepared: Prepared, error: ProviderError | None, now: datetime
+async def _write_failed(
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    session: Session,
+    prepared: Prepared,
+    error: ProviderError | None,
+    now: datetime,
 ) -> None:
     assert error is not None
     session.sync_attempts += 1
@@ -233,7 +236,10 @@ def _write_failed(
     if prepared.action == Action.PUSH:
         session.sync_state = SyncState.FAILED.value
     if isinstance(error, AuthExpired) and prepared.integration is not None:
-        integrations.mark_needs_reauth(ctx, prepared.integration, error.reason)
+        # the row read before the call belongs to a finished transaction: change a fresh one
+        integration = await integrations_repo.by_id(tx, prepared.integration.id)
+        if integration is not None:
+            integrations.mark_needs_reauth(ctx, integration, error.reason)
     log.warning(
         "session.provider_write_failed",
         session=str(session.id),
@@ -266,13 +272,13 @@ async def _apply_live(
             session.started_at = status.started_at or now
             log.info("session.started_on_provider", session=str(session.id))
         return
+    if status.exists:
+        return  # created and empty, perhaps only for a moment: nothing to decide yet
     if session.provider_data.get("seen_running") or session.provider_data.get("end_reported"):
-        # it ran and now it does not: the provider ended it
-        mark_ended(
-            session, status.ended_at or now, "provider", provider_ended=True, integration=prepared.integration
-        )
+        # it ran and now it is gone: the provider ended it
+        mark_ended(session, now, "provider", provider_ended=True, integration=prepared.integration)
         log.info("session.ended_on_provider", session=str(session.id))
-    elif not status.exists:
+    else:
         # an unused meeting expired or the server forgot it: create it again before anyone joins
         want_push(session, now)
 
@@ -306,7 +312,7 @@ async def _apply_fetch(
     ctx: ServiceContext, tx: AsyncSession, session: Session, prepared: Prepared, result: Result, now: datetime
 ) -> None:
     session.attendance_attempts += 1
-    session.attendance_next_at = now + ATTENDANCE_POLL
+    session.attendance_next_at = now + timing(prepared.integration).attendance_poll_every
     if not result.ok:
         session.attendance_note = f"Fetching attendance failed: {result.error.reason if result.error else ''}"
         return
@@ -316,14 +322,7 @@ async def _apply_fetch(
     if not fetched.ready:
         session.attendance_note = fetched.reason or "The provider has no attendance report yet."
         return
-    await attendance.import_reports(
-        ctx,
-        tx,
-        session,
-        list(fetched.reports),
-        AttendanceSource.POLL,
-        raw=fetched.raw if isinstance(fetched.raw, dict) else {"rows": fetched.raw},
-    )
+    await attendance.import_fetched(ctx, tx, session, fetched)
 
 
 async def _close_attendance(ctx: ServiceContext, tx: AsyncSession, session: Session, now: datetime) -> None:

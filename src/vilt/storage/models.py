@@ -160,6 +160,8 @@ class Integration(WorkColumns, Base):
     available_team_ids: Mapped[list[Any]] = mapped_column(default=list)
     """Teams that may use it; empty means every team."""
     egress_proxy_url: Mapped[str | None] = mapped_column(String(2048))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped on every change; cached adapters are rebuilt when it moves."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

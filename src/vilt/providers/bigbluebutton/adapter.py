@@ -99,7 +99,7 @@ class BigBlueButtonAdapter:
     def __init__(self, settings: BigBlueButtonSettings, context: ProviderContext) -> None:
         self.settings = settings
         self._context = context
-        self._http = context.http.client()
+        self._http = context.http.client(proxy=context.proxy)
         self._client = BigBlueButtonClient(
             self._http,
             settings.api_base,

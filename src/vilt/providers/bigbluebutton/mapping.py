@@ -171,8 +171,9 @@ def _intervals(attendee: Mapping[str, Any], finish: datetime | None) -> tuple[In
         found = _overall_intervals(
             _event_times(attendee.get("joins")), _event_times(attendee.get("leaves")), finish
         )
-    if not found and attendee.get("duration") and finish is not None:
-        found = [Interval(finish - timedelta(seconds=float(attendee["duration"])), finish)]
+    seconds = _count(attendee.get("duration"))
+    if not found and seconds and finish is not None:
+        found = [Interval(finish - timedelta(seconds=seconds), finish)]
     # reconnects and parallel sessions overlap: merged, never double-counted
     return tuple(merge_intervals(found))
 

@@ -91,7 +91,7 @@ _LAUNCH_QUERY = (
         Session.provider_data,
         Session.integration_id,
         Session.sync_error,
-        Integration.updated_at.label("integration_updated_at"),
+        Integration.revision.label("integration_revision"),
         Integration.active.label("integration_active"),
         Integration.learner_lead_minutes,
         Integration.instructor_lead_minutes,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.storage.models import Integration, Session
@@ -56,3 +57,13 @@ async def session_count(tx: AsyncSession, integration_id: uuid.UUID) -> int:
         select(func.count()).select_from(Session).where(Session.integration_id == integration_id)
     )
     return int(count or 0)
+
+
+async def retry_failed_sessions(tx: AsyncSession, integration_id: uuid.UUID, now: datetime) -> int:
+    """Sessions whose push failed get another try at once (the credentials were just fixed)."""
+    result = await tx.execute(
+        update(Session)
+        .where(Session.integration_id == integration_id, Session.sync_state == "failed")
+        .values(sync_retry_at=None, due_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -206,6 +206,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("egress_proxy_url", sa.String(length=2048), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("created_at", vilt.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", vilt.storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("due_at", vilt.storage.types.UTCDateTime(timezone=True), nullable=True),
