@@ -119,9 +119,11 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-async def wait_ready(base: str) -> None:
+async def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     async with httpx.AsyncClient() as client:
         for _ in range(200):
+            if server.poll() is not None:
+                raise RuntimeError(f"the server exited ({server.returncode}); is the port taken?")
             try:
                 if (await client.get(f"{base}/readyz")).status_code == 200:
                     return
@@ -231,7 +233,7 @@ async def main() -> None:
     seeded = await seed(settings, args.sessions, args.learners)
     server = start_server(settings, args.port)
     try:
-        await wait_ready(base)
+        await wait_ready(base, server)
         host = f"127.0.0.1:{args.port}"
         headers = {"Authorization": f"Bearer {seeded.api_key}", "Content-Type": "application/json"}
         rng = random.Random(7)

@@ -38,8 +38,7 @@ async def launch(
     session_id: uuid.UUID,
     user_id: uuid.UUID,
 ) -> LaunchAnswer:
-    async with db.hot_read() as connection:
-        row = await events_repo.launch_row(connection, account_id, session_id, user_id)
+    row = await events_repo.launch_row(db, account_id, session_id, user_id)
     if row is None:
         raise NotFound("No such session or user in this account.")
     now = ctx.clock.now()

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, Executable, Row, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -28,13 +28,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=2000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
 def _sqlite_begin(connection: Any) -> None:
     # A deferred transaction that reads and then writes can fail at once with SQLITE_BUSY when
     # another writer got in between; taking the write lock up front makes writers queue instead.
-    options = connection.get_execution_options()
-    if options.get("vilt_no_begin"):
-        return
-    connection.exec_driver_sql("BEGIN" if options.get("vilt_readonly") else "BEGIN IMMEDIATE")
+    readonly = connection.get_execution_options().get("vilt_readonly", False)
+    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def async_url(url: str) -> str:
@@ -57,7 +62,21 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self._hot = self.engine.execution_options(vilt_readonly=True, vilt_no_begin=True)
+        self._hot: AsyncEngine | None = None
+        self._sync: Engine | None = None
+        if self.is_sqlite and ":memory:" not in self.url:
+            self._sync = create_engine(self.url.replace("+aiosqlite", ""), poolclass=StaticPool)
+            event.listen(self._sync, "connect", _sqlite_reader_pragmas)
+        elif not self.is_sqlite:
+            # one statement per checkout: autocommit, and no ping or rollback round trips around it
+            self._hot = create_async_engine(
+                self.url,
+                isolation_level="AUTOCOMMIT",
+                # a fixed set of warm connections: a burst waits for one rather than opening more
+                pool_size=2 * pool_size,
+                max_overflow=0,
+                pool_reset_on_return=None,
+            )
         self._readers = async_sessionmaker(
             self.engine.execution_options(vilt_readonly=True), expire_on_commit=False, autoflush=False
         )
@@ -82,12 +101,18 @@ class Database:
         async with self._readers() as session:
             yield session
 
-    @asynccontextmanager
-    async def hot_read(self) -> AsyncIterator[AsyncConnection]:
-        """A plain connection for the hot path: no ORM session and, on SQLite, no BEGIN (one
-        SELECT is consistent on its own)."""
-        async with self._hot.connect() as connection:
-            yield connection
+    async def hot_first(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one read on the hot path: no ORM session, no transaction.
+
+        On SQLite the read runs synchronously: a WAL reader never waits for the writer, the
+        query takes tens of microseconds, and aiosqlite's hop to its thread and back would cost
+        ten times that."""
+        if self._sync is not None:
+            with self._sync.connect() as connection:
+                return connection.execute(statement, params).first()
+        engine = self._hot or self.engine
+        async with engine.connect() as connection:
+            return (await connection.execute(statement, params)).first()
 
     async def ping(self) -> bool:
         try:
@@ -99,3 +124,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._hot is not None:
+            await self._hot.dispose()
+        if self._sync is not None:
+            self._sync.dispose()

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from vilt.storage.db import Database
 from vilt.storage.models import Enrollment, Event, Integration, Session, SessionInstructor, User
 
 
@@ -118,10 +119,9 @@ _LAUNCH_QUERY = (
 
 
 async def launch_row(
-    connection: AsyncConnection, account_id: uuid.UUID, session_id: uuid.UUID, user_id: uuid.UUID
+    db: Database, account_id: uuid.UUID, session_id: uuid.UUID, user_id: uuid.UUID
 ) -> Row[Any] | None:
-    """Everything a launch needs, in one indexed query on a plain connection."""
-    result = await connection.execute(
+    """Everything a launch needs, in one indexed query."""
+    return await db.hot_first(
         _LAUNCH_QUERY, {"account_id": account_id, "session_id": session_id, "user_id": user_id}
     )
-    return result.first()
