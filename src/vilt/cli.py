@@ -204,6 +204,9 @@ def sandbox(host: Host = "127.0.0.1", port: Port = 8100) -> None:
     base = f"http://{host}:{port}"
     simulators = {kind: cls(clock, public_base=f"{base}/{kind}") for kind, cls in SIMULATORS.items()}
     routes = [Mount(f"/{kind}", app=sim.app) for kind, sim in simulators.items()]
+    for kind, simulator in simulators.items():
+        settings = ", ".join(f"{k}={v}" for k, v in simulator.integration_settings().items())
+        typer.echo(f"{kind} integration settings: {settings}")
     typer.echo(
         "Simulators:\n"
         + "\n".join(f"  {kind}: {base}/{kind}/  (control API: {base}/{kind}/_sim/)" for kind in simulators)

@@ -177,6 +177,9 @@ class BigBlueButtonSimulator(Simulator):
             Route("/client/BigBlueButton.html", self._client_page, methods=["GET"]),
         ]
 
+    def integration_settings(self) -> dict[str, str]:
+        return {"server_url": f"{self.public_base}/bigbluebutton/", "secret": self.secret}
+
     def reset(self) -> None:
         super().reset()
         self.live.clear()

@@ -86,6 +86,10 @@ class Simulator(ABC):
     def reconcile(self, now: datetime) -> None:  # noqa: B027 - optional hook
         """Apply what time alone changes (expiry, auto-end); called before every request."""
 
+    def integration_settings(self) -> dict[str, str]:
+        """What to type into an integration to use this simulator."""
+        return {}
+
     def reset(self) -> None:
         self.faults.clear()
         self.calls.clear()
