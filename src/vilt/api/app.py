@@ -16,6 +16,7 @@ from vilt.api import problems
 from vilt.api.deps import KeyCache
 from vilt.api.rest import (
     attendance,
+    deliveries,
     enrollments,
     events,
     integrations,
@@ -69,7 +70,18 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.key_cache = KeyCache()
     problems.install(app)
-    for module in (providers, integrations, teams, users, events, sessions, enrollments, attendance, roster):
+    for module in (
+        providers,
+        integrations,
+        deliveries,
+        teams,
+        users,
+        events,
+        sessions,
+        enrollments,
+        attendance,
+        roster,
+    ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1", include_in_schema=runtime.sandbox)
     app.include_router(bigbluebutton.router, prefix="/api/v1")

@@ -18,8 +18,10 @@ from vilt.core.planner import backoff, plan
 from vilt.metrics import WORKER_ACTIONS, WORKER_PASS_SECONDS
 from vilt.services import sync
 from vilt.services.context import ServiceContext
+from vilt.services.deliveries import Sent, record_attempt
 from vilt.storage.db import Database
-from vilt.storage.models import Session
+from vilt.storage.models import Delivery, Session
+from vilt.storage.repositories import deliveries as deliveries_repo
 from vilt.storage.repositories import events as events_repo
 from vilt.storage.repositories import integrations as integrations_repo
 from vilt.storage.repositories import work
@@ -37,9 +39,17 @@ class SessionReport:
 
 
 @dataclass
+class DeliveryReport:
+    delivery_id: str
+    kind: str = ""
+    status: str = ""
+
+
+@dataclass
 class PassReport:
     claimed: int = 0
     sessions: list[SessionReport] = field(default_factory=list)
+    deliveries: list[DeliveryReport] = field(default_factory=list)
 
     @property
     def actions(self) -> int:
@@ -50,6 +60,9 @@ class PassReport:
             "claimed": self.claimed,
             "sessions": [
                 {"session_id": s.session_id, "actions": s.actions, "error": s.error} for s in self.sessions
+            ],
+            "deliveries": [
+                {"delivery_id": d.delivery_id, "kind": d.kind, "status": d.status} for d in self.deliveries
             ],
         }
 
@@ -86,6 +99,39 @@ class Worker:
         report.claimed = len(ids)
         for session_id in ids:
             report.sessions.append(await self.process(session_id))
+        async with self.db.transaction() as tx:
+            due = await work.claim_due(tx, Delivery, self.owner, self.ctx.clock.now(), self.lease, self.batch)
+        report.claimed += len(due)
+        for delivery_id in due:
+            report.deliveries.append(await self.deliver(delivery_id))
+        return report
+
+    async def deliver(self, delivery_id: uuid.UUID) -> DeliveryReport:
+        """Send one owed message; its outcome is written only if the lease is still ours."""
+        report = DeliveryReport(str(delivery_id))
+        async with self.db.transaction() as tx:
+            delivery = await deliveries_repo.by_id(tx, delivery_id, for_update=True)
+            if delivery is None or delivery.lease_owner != self.owner:
+                return report
+            handler = self.ctx.deliveries.get(delivery.kind)
+            prepared = await handler.prepare(tx, delivery) if handler is not None else None
+            tx.expunge(delivery)
+        report.kind = delivery.kind
+        if handler is None:
+            sent = Sent(False, error=f"No sender for deliveries of kind '{delivery.kind}'.", permanent=True)
+        else:
+            try:
+                sent = await handler.send(delivery, prepared)
+            except Exception as exc:  # a bug in a sender must not lose the delivery
+                log.exception("worker.delivery_crashed", delivery=str(delivery_id))
+                sent = Sent(False, error=f"{type(exc).__name__} while sending")
+        async with self.db.transaction() as tx:
+            current = await deliveries_repo.by_id(tx, delivery_id, for_update=True)
+            if current is None or current.lease_owner != self.owner:
+                return report
+            record_attempt(current, sent, self.ctx.clock.now())
+            report.status = current.status
+        WORKER_ACTIONS.labels(f"deliver_{delivery.kind}", "ok" if sent.ok else "failed").inc()
         return report
 
     async def run_now(self, session_id: uuid.UUID) -> SessionReport | None:

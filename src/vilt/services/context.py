@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vilt.clock import Clock
 from vilt.services.launch_log import LaunchLog
 from vilt.services.provider_hub import ProviderHub
 from vilt.storage.secrets import SecretBox
+
+if TYPE_CHECKING:
+    from vilt.services.deliveries import DeliveryHandler
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class ServiceContext:
     base_url: str
     launches: LaunchLog
     sandbox: bool = False
+    deliveries: dict[str, DeliveryHandler] = field(default_factory=dict)
+    """Senders of outgoing deliveries, by kind."""
 
     def url(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}{path}"

@@ -374,3 +374,30 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class Delivery(WorkColumns, Base):
+    """One message Vilt owes somebody outside (a signed webhook, an LTI score...): stored with
+    the change that caused it, sent by the worker, retried until it arrives; never lost."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("account_id", "kind", "idempotency_key"),
+        Index("ix_deliveries_account_status", "account_id", "status", "created_at"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    """Which handler sends it (``webhook``, ``lti_score``...)."""
+    target: Mapped[str] = mapped_column(String(255))
+    """The handler's own reference to where it goes (an endpoint id, a line item...)."""
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending | delivered | failed (gave up; can be replayed)"""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

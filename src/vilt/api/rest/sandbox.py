@@ -29,6 +29,7 @@ class TickOut(BaseModel):
     now: datetime
     claimed: int
     sessions: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
 
 
 def _sandbox_clock(runtime: Runtime) -> AdjustableClock:
@@ -58,4 +59,7 @@ async def tick(runtime: RuntimeDep, principal: PrincipalDep) -> TickOut:
     await runtime.drain_simulators()
     report = await runtime.worker.run_pass()
     await runtime.ctx.launches.flush(runtime.db)
-    return TickOut(now=clock.now(), claimed=report.claimed, sessions=report.public()["sessions"])
+    public = report.public()
+    return TickOut(
+        now=clock.now(), claimed=report.claimed, sessions=public["sessions"], deliveries=public["deliveries"]
+    )
