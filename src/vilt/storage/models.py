@@ -401,3 +401,21 @@ class Delivery(WorkColumns, Base):
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class BrowserSession(Base):
+    """A signed-in browser: by password on our pages, or by an LTI launch. The cookie holds a
+    random token; only its hash is stored."""
+
+    __tablename__ = "browser_sessions"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    via: Mapped[str] = mapped_column(String(16))
+    """``password`` or ``lti``."""
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What the sign-in brought along (an LTI context and roles...)."""
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
