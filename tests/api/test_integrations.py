@@ -197,3 +197,16 @@ async def test_one_webinar_service_at_a_time_policy(harness: Harness) -> None:
     refused = await harness.patch(f"/api/v1/integrations/{first['id']}", {"active": True})
     assert refused.status_code == 409
     assert "deactivate teams" in refused.json()["detail"]
+
+
+async def test_unknown_teams_are_named_not_a_server_error(harness: Harness) -> None:
+    integration = await harness.bbb_integration()
+    response = await harness.patch(
+        f"/api/v1/integrations/{integration['id']}",
+        {
+            "owner_team_id": "e3e70682-c209-1cac-a29f-6fbed82c07cd",
+            "available_team_ids": ["e3e70682-c209-1cac-a29f-6fbed82c07cd"],
+        },
+    )
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"owner_team_id", "available_team_ids.0"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -13,6 +13,8 @@ from vilt.core.errors import Conflict, ErrorList
 TITLE_MAX = 255
 DURATION_MIN = timedelta(minutes=1)
 DURATION_MAX = timedelta(hours=23, minutes=59)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=3653)
 
 
 class EventKind(StrEnum):
@@ -114,6 +116,8 @@ def validate_session(draft: SessionDraft, now: datetime, *, starts_changed: bool
     validate_title(errors, draft.title)
     if draft.starts_at.tzinfo is None:
         errors.add("starts_at", "Give the start with its UTC offset, e.g. 2026-05-04T09:00:00+02:00.")
+    elif not EARLIEST <= draft.starts_at <= now + LATEST_AHEAD:
+        errors.add("starts_at", "Give a start after 1970 and at most ten years from now.")
     elif draft.has_integration and starts_changed and draft.starts_at <= now:
         errors.add(
             "starts_at",

@@ -69,6 +69,17 @@ def _validate_defaults(data: IntegrationInput, errors: ErrorList) -> None:
             errors.add(name, "Give a full http(s):// address.")
 
 
+async def _validate_teams(tx: AsyncSession, account_id: uuid.UUID, data: IntegrationInput) -> None:
+    errors = ErrorList()
+    known = {t.id for t in await accounts_repo.teams(tx, account_id)}
+    if data.owner_team_id is not None and data.owner_team_id not in known:
+        errors.add("owner_team_id", "No such team in this account.")
+    for index, team_id in enumerate(data.available_team_ids or []):
+        if team_id not in known:
+            errors.add(f"available_team_ids.{index}", "No such team in this account.")
+    errors.raise_if_any()
+
+
 def _check_failure(result: CheckResult) -> ValidationFailed:
     where = f"settings.{result.field}" if result.field else "settings"
     return ValidationFailed(FieldError(where, f"Check failed: {result.reason}"))
@@ -169,6 +180,7 @@ async def create(
         errors.add("name", "A name is required.")
     _validate_defaults(data, errors)
     errors.raise_if_any()
+    await _validate_teams(tx, account_id, data)
     assert data.kind is not None
     assert data.name is not None
     info = provider_info(data.kind)
@@ -243,6 +255,7 @@ async def update(
     errors = ErrorList()
     _validate_defaults(data, errors)
     errors.raise_if_any()
+    await _validate_teams(tx, account_id, data)
     before = {"name": integration.name, "settings": dict(integration.settings), "active": integration.active}
     if data.settings is not None:
         # secrets are write-only: a secret left out keeps its stored value

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from vilt.api.deps import PrincipalDep, RuntimeDep
-from vilt.api.rest.common import ERRORS, Body, Cursor, Limit, Page
+from vilt.api.rest.common import ERRORS, Body, Cursor, Int32, Limit, Page
 from vilt.api.rest.sessions import SessionCreate, SessionOut, push_now, session_out
 from vilt.services import events as service
 from vilt.services import sessions as sessions_service
@@ -28,7 +28,7 @@ class EventFields(Body):
     description: str | None = None
     trainer: str | None = Field(default=None, description="Free text: any person, user or not.")
     location: str | None = Field(default=None, description='Defaults to "Online".')
-    capacity: int | None = Field(default=None, description="Empty for unlimited.")
+    capacity: Int32 | None = Field(default=None, description="Empty for unlimited.")
     session_mode: str | None = Field(default=None, description="alternative | series")
     completion_rule: dict[str, Any] | None = Field(
         default=None, description='e.g. {"kind": "min_percent", "value": 80}'

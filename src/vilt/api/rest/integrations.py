@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from vilt.api.deps import PrincipalDep, RuntimeDep
-from vilt.api.rest.common import ERRORS, Body, Cursor, Limit, Page
+from vilt.api.rest.common import ERRORS, Body, Cursor, Int32, Limit, Page
 from vilt.core.errors import Conflict
 from vilt.providers.base import CheckResult
 from vilt.runtime import Runtime
@@ -30,10 +30,10 @@ class IntegrationFields(Body):
         default=None, description="Provider settings (see GET /providers/{kind}); secrets are write-only."
     )
     active: bool | None = None
-    max_learners: int | None = None
-    learner_lead_minutes: int | None = None
-    instructor_lead_minutes: int | None = None
-    auto_end_minutes: int | None = None
+    max_learners: Int32 | None = None
+    learner_lead_minutes: Int32 | None = None
+    instructor_lead_minutes: Int32 | None = None
+    auto_end_minutes: Int32 | None = None
     provider_notifications: bool | None = None
     non_attendee_policy: str | None = Field(default=None, description="unchanged | failed")
     walk_in_policy: str | None = Field(default=None, description="ignore | add")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from vilt.api.deps import PrincipalDep, RuntimeDep
-from vilt.api.rest.common import ERRORS, Body
+from vilt.api.rest.common import ERRORS, Body, Count
 from vilt.core.completion import AttendanceMark, Completion
 from vilt.core.roster import RosterEntry, summary
 from vilt.services import roster as service
@@ -72,7 +73,7 @@ class CompareOut(BaseModel):
 class EditBody(Body):
     attendance: AttendanceMark | None = None
     completion: Completion | None = None
-    seconds: int | None = Field(default=None, ge=0)
+    seconds: Count | None = None
     reason: str = Field(min_length=1, description="Why; kept in the audit log.")
 
 
@@ -215,8 +216,8 @@ async def compare_versions(
     session_id: uuid.UUID,
     runtime: RuntimeDep,
     principal: PrincipalDep,
-    before: int = Query(ge=0),
-    after: int = Query(ge=1),
+    before: Annotated[int, Query(ge=0, le=2**31 - 1)],
+    after: Annotated[int, Query(ge=1, le=2**31 - 1)],
 ) -> CompareOut:
     """What changed for whom between two versions (0 is the empty roster)."""
     async with runtime.db.reading() as tx:
@@ -240,6 +241,9 @@ async def compare_versions(
 
 @router.get("/versions/{number}", response_model=RosterOut)
 async def get_version(
-    session_id: uuid.UUID, number: int, runtime: RuntimeDep, principal: PrincipalDep
+    session_id: uuid.UUID,
+    number: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    runtime: RuntimeDep,
+    principal: PrincipalDep,
 ) -> RosterOut:
     return await _roster(runtime, principal.account_id, session_id, number)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.api.deps import PrincipalDep, RuntimeDep
-from vilt.api.rest.common import ERRORS, Body
+from vilt.api.rest.common import ERRORS, Body, Int32
 from vilt.core.sessions import local_time
 from vilt.runtime import Runtime
 from vilt.services import launch as launch_service
@@ -29,9 +29,9 @@ class SessionFields(Body):
     title: str | None = Field(default=None, description="Defaults to the event's title.")
     starts_at: datetime | None = Field(default=None, description="An instant with its offset.")
     time_zone: str | None = Field(default=None, description="IANA zone the session is shown in.")
-    duration_minutes: int | None = Field(default=None, description="1 to 1439.")
+    duration_minutes: Int32 | None = Field(default=None, description="1 to 1439.")
     integration_id: uuid.UUID | None = Field(default=None, description="Empty for an offline record.")
-    capacity: int | None = Field(default=None, description="Overrides the event's capacity.")
+    capacity: Int32 | None = Field(default=None, description="Overrides the event's capacity.")
     instructor_ids: list[uuid.UUID] | None = None
     completion_rule: dict[str, Any] | None = Field(default=None, description="Overrides the event's rule.")
 
@@ -41,7 +41,7 @@ class SessionFields(Body):
 
 class SessionCreate(SessionFields):
     starts_at: datetime
-    duration_minutes: int
+    duration_minutes: Int32
 
 
 class ProviderSync(BaseModel):
