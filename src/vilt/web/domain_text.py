@@ -15,7 +15,12 @@ from vilt.web.labels import label
 
 # Each value in a sentence can itself be a word to translate (a state) or an instant to show in
 # the reader's zone and language.
-_AS_LABEL = {"state": "session_state", "target": "session_state", "kind": "event_kind"}
+_AS_LABEL = {
+    "state": "session_state",
+    "target": "session_state",
+    "kind": "event_kind",
+    "source": "attendance_source",
+}
 _INSTANTS = {"when", "at"}
 
 MESSAGES: tuple[str, ...] = (
@@ -215,7 +220,7 @@ def _value(name: str, value: str, texts: Texts, zone: str) -> str:
             return texts.datetime(instant, zone)
     if name in _AS_LABEL:
         return texts.gettext(label(_AS_LABEL[name], value))
-    if name == "reason":
+    if name in ("reason", "where", "note"):
         return _nested(value, texts, zone)
     return value
 

@@ -38,6 +38,9 @@ class FormErrors:
     def get(self, name: str) -> list[str]:
         return [m for f, m in self.items if f == name or f.startswith(f"{name}.")]
 
+    def exact(self, name: str) -> list[str]:
+        return [m for f, m in self.items if f == name]
+
     def __bool__(self) -> bool:
         return bool(self.items)
 

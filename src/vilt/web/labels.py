@@ -69,6 +69,7 @@ LABELS: dict[str, dict[str, str]] = {
     "walk_in_policy": {"ignore": N_("Ignore"), "add": N_("Add")},
     "delivery_status": {"pending": N_("Pending"), "delivered": N_("Delivered"), "failed": N_("Failed")},
     "role": {"admin": N_("Administrator"), "instructor": N_("Instructor"), "learner": N_("Learner")},
+    "attendance_source": {"webhook": N_("webhook"), "poll": N_("poll"), "manual": N_("manual")},
     "match": {"identity": N_("Joined from Vilt"), "email": N_("Email"), "none": N_("Not matched")},
     "actor": {
         "system": N_("System"),

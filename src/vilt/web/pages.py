@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
 from vilt.api.browser import csrf_token_from, signed_in
@@ -177,12 +178,13 @@ class Page:
         response.headers.setdefault("Referrer-Policy", "same-origin")
 
     def actor_name(self, label_text: str | None) -> str:
-        """Who changed something, from an actor label (``user:ada@example.com``)."""
+        """Who changed something, from an actor label (``user:ada@example.com``); a person's
+        address or a key's label is shown as it is, marked as not to be translated."""
         if not label_text:
             return ""
         kind, _, name = label_text.partition(":")
         if kind in ("user", "apikey"):
-            return name
+            return Markup('<span translate="no">{}</span>').format(name)
         return self.texts.gettext(label("actor", name if kind == "system" and name else kind))
 
 

@@ -139,7 +139,14 @@ async def _render_form(
         non_attendee_policies=options(page, "non_attendee_policy", POLICIES_NON_ATTENDEE),
         walk_in_policies=options(page, "walk_in_policy", POLICIES_WALK_IN),
         oauth=Capability.OAUTH_LINK in provider_info(kind).capabilities,
+        simulator=_simulator_settings(page, kind) if integration is None else None,
     )
+
+
+def _simulator_settings(page: Page, kind: str) -> dict[str, str] | None:
+    """In sandbox mode, what to type to use this deployment's own simulator of ``kind``."""
+    simulator = page.runtime.simulators.get(kind)
+    return simulator.integration_settings() if simulator is not None else None
 
 
 @router.get("/admin/integrations/new")
@@ -153,6 +160,7 @@ async def new_integration(page: AdminPage, kind: Annotated[str | None, Query()] 
             errors=FormErrors(),
             stored_secrets=[],
             info=provider_info(chosen),
+            simulator=_simulator_settings(page, chosen),
         )
     return await _render_form(page, kind=chosen, values=_form_values(None, chosen))
 
