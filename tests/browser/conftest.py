@@ -156,7 +156,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "vilt.cli", "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+        [sys.executable, "-m", "vilt.cli", "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 30
@@ -176,7 +179,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             {
                 "kind": "bigbluebutton",
                 "name": "BBB",
-                "settings": {"server_url": f"{base}/sandbox/bigbluebutton/bigbluebutton/", "secret": "sim-shared-secret"},
+                "settings": {
+                    "server_url": f"{base}/sandbox/bigbluebutton/bigbluebutton/",
+                    "secret": "sim-shared-secret",
+                },
             },
             expect=201,
         )
@@ -269,9 +275,9 @@ def _english_messages() -> set[str]:
 
     with (CATALOGS / "messages.pot").open("rb") as source:
         template = read_po(source)
-    found = set()
+    found: set[str] = set()
     for message in template:
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        ids = [str(i) for i in (message.id if isinstance(message.id, tuple) else (message.id,))]
         found.update(i for i in ids if i and _LATIN_WORD.search(i) and "%(" not in i)
     return found
 
@@ -309,8 +315,8 @@ def _forget_tabs() -> Iterator[None]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    outcome = yield
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    outcome: Any = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

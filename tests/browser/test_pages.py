@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import Server, Visit, open_as, unique
+from tests.browser.conftest import Server, open_as, unique
 
 LANGUAGES = ["en", "ru"]
 T = {
@@ -111,7 +111,9 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _session(server: Server, title: str, starts_in: timedelta, learners: list[str], **extra: Any) -> dict[str, Any]:
+def _session(
+    server: Server, title: str, starts_in: timedelta, learners: list[str], **extra: Any
+) -> dict[str, Any]:
     """An event with one session on the test integration, learners enrolled (through the API)."""
     starts = (_instant(server.now()) + starts_in).replace(microsecond=0)
     event = server.call("POST", "/events", {"title": title, "capacity": 10, **extra}, expect=201)
@@ -128,7 +130,8 @@ def _session(server: Server, title: str, starts_in: timedelta, learners: list[st
     )
     for learner in learners:
         server.call("POST", f"/sessions/{session['id']}/enrollments", {"user_id": learner}, expect=201)
-    return session
+    created: dict[str, Any] = session
+    return created
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -138,7 +141,9 @@ def test_an_administrator_creates_an_integration_and_presses_check(
     t = T[language]
     admin = open_as(browser, server, language, "admin", "admin-integration")
     page = admin.page
-    expect(page.get_by_role("heading", level=1)).to_have_text("Интеграции" if language == "ru" else "Integrations")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Интеграции" if language == "ru" else "Integrations"
+    )
     admin.shot("list")
     page.get_by_role("link", name=t["add_integration"]).click()
     name = unique("Сервер видеоконференций" if language == "ru" else "Video server")
@@ -150,7 +155,9 @@ def test_an_administrator_creates_an_integration_and_presses_check(
     expect(page.locator("#f-settings .error")).to_contain_text(t["linked_already"])
     admin.shot("create-duplicate")
     # the same simulator under another name is another account
-    page.get_by_label(t["server_url"]).fill(server.base.replace("127.0.0.1", "localhost") + "/sandbox/bigbluebutton/bigbluebutton/")
+    page.get_by_label(t["server_url"]).fill(
+        server.base.replace("127.0.0.1", "localhost") + "/sandbox/bigbluebutton/bigbluebutton/"
+    )
     page.get_by_label(t["secret"]).fill("not-the-secret")
     page.get_by_role("button", name=t["create"]).click()
     # the settings are checked before they are saved: the reason shows at the secret's field
@@ -238,7 +245,9 @@ def test_a_learner_launches_inside_the_window_and_is_refused_before_it(
     learner.shot("before-window")
     # the server refuses too, whatever the page shows
     refused = page.request.post(
-        f"{server.base}/my/sessions/{session['id']}/launch", form={"csrf_token": learner.csrf()}, max_redirects=0
+        f"{server.base}/my/sessions/{session['id']}/launch",
+        form={"csrf_token": learner.csrf()},
+        max_redirects=0,
     )
     assert refused.status == 409
     assert t["refused"] in refused.text()
@@ -274,7 +283,9 @@ def test_an_administrator_edits_updates_and_submits_a_roster(
     t = T[language]
     learners = [server.users[language]["learner"], server.users[language]["instructor"]]
     title = unique("Итоговое занятие" if language == "ru" else "Final class")
-    session = _session(server, title, timedelta(minutes=10), learners, completion_rule={"kind": "min_percent", "value": 50})
+    session = _session(
+        server, title, timedelta(minutes=10), learners, completion_rule={"kind": "min_percent", "value": 50}
+    )
     server.advance(10 * 60)
     server.tick()
     meeting_id = session["provider"]["ref"]
@@ -298,7 +309,9 @@ def test_an_administrator_edits_updates_and_submits_a_roster(
     # edit one learner by hand, with a reason (htmx replaces the table)
     row = rows.filter(has_text=PEOPLE_INSTRUCTOR[language])
     row.get_by_text(t["edit"]).click()
-    row.get_by_label(t["reason"]).fill("Сдал работу позже" if language == "ru" else "Handed in the work later")
+    row.get_by_label(t["reason"]).fill(
+        "Сдал работу позже" if language == "ru" else "Handed in the work later"
+    )
     row.locator("select[name=completion]").select_option("completed")
     admin.shot("editing")
     row.get_by_role("button", name=t["save_change"]).click()
@@ -340,4 +353,4 @@ def _identity(server: Server, session: dict[str, Any], enrollment: dict[str, Any
     from urllib.parse import parse_qs, urlsplit
 
     answer = server.call("POST", f"/sessions/{session['id']}/launch", {"user_id": enrollment["user_id"]})
-    return parse_qs(urlsplit(answer["url"]).query)["userID"][0]
+    return str(parse_qs(urlsplit(answer["url"]).query)["userID"][0])

@@ -66,7 +66,8 @@ class Viewer:
     @property
     def roles(self) -> frozenset[str]:
         # an LTI sign-in may bring the roles of its course context (Vilt role names)
-        extra = self.data.get("roles") if isinstance(self.data.get("roles"), list) else []
+        brought = self.data.get("roles")
+        extra: list[Any] = brought if isinstance(brought, list) else []
         return frozenset(r for r in [*self.user.roles, *extra] if r in ROLES)
 
     def has(self, *roles: str) -> bool:

@@ -92,7 +92,7 @@ def _form_values(integration: Integration | None, kind: str) -> dict[str, Any]:
 def _values_from(form: Form, kind: str) -> dict[str, Any]:
     """What was typed, to show again beside the errors (never a secret)."""
     secret = {f.name for f in setting_fields(kind) if f.secret}
-    settings = {
+    settings: dict[str, Any] = {
         f.name: form.text(f.form_name)
         for f in setting_fields(kind)
         if f.name not in secret and f.widget != "checkbox"
