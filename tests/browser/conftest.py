@@ -1,7 +1,7 @@
 """Browser tests: Playwright drives Debian's Chromium against a real ``vilt serve`` (uvicorn on
 a free port, sandbox mode, SQLite). Without /usr/bin/chromium they are skipped, saying why.
 
-One server and one browser serve the whole module run; each test makes its own data relative
+One server and one browser serve the whole module; each test makes its own data relative
 to the server's (sandbox) clock, so the order of the tests does not matter."""
 
 from __future__ import annotations
@@ -136,7 +136,9 @@ async def _seed(database_url: str) -> tuple[str, dict[str, dict[str, str]]]:
     return issued.token, people
 
 
-@pytest.fixture(scope="session")
+# module-scoped: Playwright's sync API runs an event loop in this thread while the browser is
+# open, which the asyncio tests of other modules must not find running
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("browser")
     database_url = f"sqlite+aiosqlite:///{folder / 'vilt.db'}"
@@ -194,7 +196,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
