@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck unit bench clean
+.PHONY: demo test install lint typecheck unit bench clean translations
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
@@ -29,6 +29,12 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# after changing page texts: refresh the template and the Russian catalog, then translate what is new
+I18N := src/vilt/web/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k N_ --no-location --sort-output --omit-header -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) -D messages --width 110 --ignore-obsolete
 
 bench: $(STAMP)
 	$(BIN)/python bench/launch_bench.py

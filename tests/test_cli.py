@@ -93,6 +93,52 @@ def test_demo_starts_prints_a_key_and_serves_the_lifecycle(tmp_path: Path) -> No
         assert detail["provider"]["state"] == "synced"
         assert detail["enrollments"] == {"registered": 3, "waitlisted": 1}
         assert "Vilt is running" in httpx.get(f"{base}/").text
+        assert "password for everyone: vilt-demo" in output
+        assert re.search(r"^\s+administrator\s+admin@demo.vilt.test$", output, re.M)
+        signin = httpx.get(f"{base}/signin")
+        token = re.search(r'name="signin_token" value="([^"]+)"', signin.text)
+        assert token
+        signed = httpx.post(
+            f"{base}/signin",
+            data={"email": "irene@demo.vilt.test", "password": "vilt-demo", "signin_token": token.group(1)},
+            cookies=signin.cookies,
+        )
+        assert signed.status_code == 303
+        assert "Getting started with Vilt" in httpx.get(f"{base}/events", cookies=signed.cookies).text
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_person_gets_a_password_from_the_command_line(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert runner.invoke(app, ["apikey", "create", "--account", "Acme LMS"], env=env).exit_code == 0
+    created = runner.invoke(
+        app,
+        ["user", "create", "root@acme.test", "--account", "Acme LMS", "--name", "Root", "--role", "admin"],
+        env={**env, "VILT_PASSWORD": "first-password"},
+    )
+    assert created.exit_code == 0, created.output
+    assert "(root@acme.test, admin)" in created.output
+    reset = runner.invoke(
+        app,
+        ["user", "set-password", "ROOT@acme.test", "--account", "Acme LMS"],
+        env=env,
+        input="second-pw!\nsecond-pw!\n",
+    )
+    assert reset.exit_code == 0, reset.output
+    assert "Password set for ROOT@acme.test." in reset.output
+    short = runner.invoke(
+        app,
+        ["user", "set-password", "root@acme.test", "--account", "Acme LMS"],
+        env={**env, "VILT_PASSWORD": "short"},
+    )
+    assert short.exit_code == 1
+    assert "at least 8 characters" in short.output
+    nobody = runner.invoke(
+        app,
+        ["user", "set-password", "ghost@acme.test", "--account", "Acme LMS"],
+        env={**env, "VILT_PASSWORD": "long-enough"},
+    )
+    assert nobody.exit_code == 1
+    assert "Nobody in account 'Acme LMS' has the address ghost@acme.test." in nobody.output

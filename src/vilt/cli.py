@@ -15,17 +15,22 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from vilt import logs
-from vilt.api.app import create_app
 from vilt.clock import AdjustableClock
+from vilt.core.errors import DomainError, NotFound
+from vilt.core.identity import normalize_email
 from vilt.demo import seed_demo, tour_text
 from vilt.runtime import Runtime, build_runtime
 from vilt.sandbox.registry import SIMULATORS
-from vilt.services import accounts
+from vilt.services import accounts, passwords, users
 from vilt.services import integrations as integrations_service
+from vilt.services.context import SYSTEM
+from vilt.services.users import UserInput
 from vilt.settings import Settings
 from vilt.storage import migrate as migrations
 from vilt.storage.db import Database
+from vilt.storage.repositories import users as users_repo
 from vilt.storage.secrets import SecretBox, SecretKeyError
+from vilt.web.site import create_site
 
 T = TypeVar("T")
 
@@ -37,7 +42,9 @@ app = typer.Typer(
 apikey_app = typer.Typer(help="API keys for an account.", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
 integration_app = typer.Typer(help="Integrations.", no_args_is_help=True)
+user_app = typer.Typer(help="People who sign in to the pages.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
 app.add_typer(account_app, name="account")
 app.add_typer(integration_app, name="integration")
 
@@ -74,7 +81,7 @@ def _runtime(settings: Settings) -> Runtime:
 
 
 async def _serve(runtime: Runtime, host: str, port: int, *, banner: str | None = None) -> None:
-    application = create_app(runtime)
+    application = create_site(runtime)
     config = uvicorn.Config(application, host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     if banner:
@@ -188,7 +195,7 @@ def demo(
 
     async def main() -> None:
         await migrations.upgrade(runtime.db)
-        create_app(runtime)  # routes our own base URL in process, so seeding can reach the simulators
+        create_site(runtime)  # routes our own base URL in process, so seeding can reach the simulators
         seeded = await seed_demo(runtime) if fresh else None
         banner = tour_text(base_url, seeded) if seeded else f"Vilt demo (kept data) at {base_url}"
         await _serve(runtime, host, port, banner=banner)
@@ -276,6 +283,82 @@ def integration_check(
         return 0 if result.ok else 2
 
     sys.exit(_run(main()))
+
+
+Password = Annotated[
+    str,
+    typer.Option(
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="VILT_PASSWORD",
+        help="Asked for when not given (or set VILT_PASSWORD); stored only as an argon2 hash.",
+    ),
+]
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    account: Annotated[str, typer.Option(help="Account name or id.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[list[str], typer.Option(help="admin, instructor or learner; repeat for several.")],
+    password: Password,
+    locale: Annotated[str, typer.Option(help="Language of the pages: en or ru.")] = "en",
+    time_zone: Annotated[str, typer.Option(help="IANA time zone.")] = "UTC",
+) -> None:
+    """Create a person who signs in with a password (the first administrator, say)."""
+    settings = _settings()
+    runtime = _runtime(settings)
+
+    async def main() -> None:
+        await _ensure_schema(runtime.db, auto=settings.is_sqlite)
+        async with runtime.db.transaction() as tx:
+            found = await accounts.find_account(tx, account)
+            user = await users.create(
+                runtime.ctx,
+                tx,
+                found.id,
+                UserInput(email=email, display_name=name, roles=role, locale=locale, time_zone=time_zone),
+                SYSTEM,
+            )
+            await passwords.set_password(runtime.ctx, tx, found.id, user.id, password, SYSTEM)
+        typer.echo(f"User: {user.id} ({user.email}, {', '.join(user.roles)})")
+        await runtime.aclose()
+
+    _run_or_fail(main())
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: str,
+    account: Annotated[str, typer.Option(help="Account name or id.")],
+    password: Password,
+) -> None:
+    """Set (or reset) the password a person signs in to the pages with."""
+    settings = _settings()
+    runtime = _runtime(settings)
+
+    async def main() -> None:
+        await _ensure_schema(runtime.db, auto=settings.is_sqlite)
+        async with runtime.db.transaction() as tx:
+            found = await accounts.find_account(tx, account)
+            user_id = await users_repo.owner_of_email(tx, found.id, normalize_email(email))
+            if user_id is None:
+                raise NotFound(f"Nobody in account '{found.name}' has the address {email}.")
+            await passwords.set_password(runtime.ctx, tx, found.id, user_id, password, SYSTEM)
+        typer.echo(f"Password set for {email}.")
+        await runtime.aclose()
+
+    _run_or_fail(main())
+
+
+def _run_or_fail(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a command; a refusal from the services is printed as a sentence, not a traceback."""
+    try:
+        _run(coroutine)
+    except DomainError as exc:
+        _fail(exc.detail)
 
 
 def main() -> None:

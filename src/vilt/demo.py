@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from vilt.runtime import Runtime
 from vilt.sandbox.bigbluebutton import BigBlueButtonSimulator
-from vilt.services import accounts, enrollments, events, integrations, sessions, users
+from vilt.services import accounts, enrollments, events, integrations, passwords, sessions, users
 from vilt.services.context import SYSTEM
 from vilt.services.events import EventInput
 from vilt.services.integrations import IntegrationInput
@@ -22,6 +22,8 @@ LEARNERS = [
     ("Aiko Tanaka", "aiko@demo.vilt.test", "Asia/Tokyo"),
     ("Sam Okafor", "sam@demo.vilt.test", "Africa/Lagos"),
 ]
+DEMO_PASSWORD = "vilt-demo"  # noqa: S105 (printed by the demo on purpose)
+"""Every demo person signs in to the pages with it (it is a demo: the data is thrown away)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ async def seed_demo(runtime: Runtime) -> DemoData:
                 SYSTEM,
             )
             learners.append((learner.id, name))
+        for person_id in (admin.id, instructor.id, *(learner_id for learner_id, _ in learners)):
+            await passwords.set_password(ctx, tx, account.id, person_id, DEMO_PASSWORD, SYSTEM)
         integration = await integrations.create(
             ctx,
             tx,
@@ -148,6 +152,11 @@ def tour_text(base_url: str, data: DemoData) -> str:
 Vilt demo is running at {base_url}
   API docs:  {base_url}/docs
   API key: {data.api_key}
+
+Sign in to the pages at {base_url}/signin (password for everyone: {DEMO_PASSWORD}):
+  administrator  admin@demo.vilt.test
+  instructor     irene@demo.vilt.test
+  learner        {LEARNERS[0][1]}  (and the other learners: {", ".join(e for _, e, _ in LEARNERS[1:])})
 
 Demo account "Demo Academy": an admin, an instructor (Irene) and four learners; a BigBlueButton
 integration on the built-in simulator; the event "Getting started with Vilt" (capacity 3, completed

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.errors import Conflict, NotFound, ValidationFailed
-from vilt.services.context import ServiceContext
+from vilt.services import audit
+from vilt.services.context import Actor, ServiceContext
 from vilt.storage.models import Account, ApiKey, Team
 from vilt.storage.repositories import accounts as repo
+from vilt.storage.repositories import integrations as integrations_repo
 
 KEY_PREFIX = "vilt"
 
@@ -101,3 +103,35 @@ async def revoke_api_key(
         raise NotFound("No such API key in this account.")
     key.revoked_at = ctx.clock.now()
     return key
+
+
+async def set_one_webinar_service(
+    ctx: ServiceContext, tx: AsyncSession, account_id: uuid.UUID, enabled: bool, actor: Actor
+) -> Account:
+    """The policy "one webinar service at a time": while it is on, integrations of only one
+    provider kind can be active. It cannot be turned on while several kinds are active."""
+    account = await repo.get(tx, account_id)
+    if account is None:
+        raise NotFound("No such account.")
+    if enabled and not account.one_webinar_service:
+        kinds = await integrations_repo.active_kinds(tx, account_id)
+        if len(kinds) > 1:
+            raise Conflict(
+                f"Integrations of {len(kinds)} provider kinds are active ({', '.join(sorted(kinds))}); "
+                "deactivate all but one kind first.",
+                field="one_webinar_service",
+            )
+    if account.one_webinar_service != enabled:
+        audit.record(
+            ctx,
+            tx,
+            account_id,
+            actor,
+            "account.policy_changed",
+            "account",
+            account_id,
+            before={"one_webinar_service": account.one_webinar_service},
+            after={"one_webinar_service": enabled},
+        )
+        account.one_webinar_service = enabled
+    return account

@@ -38,3 +38,8 @@ async def api_key_by_prefix(tx: AsyncSession, prefix: str) -> ApiKey | None:
 async def api_keys(tx: AsyncSession, account_id: uuid.UUID) -> list[ApiKey]:
     query = select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.created_at)
     return list((await tx.scalars(query)).all())
+
+
+async def names(tx: AsyncSession, account_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await tx.execute(select(Account.id, Account.name).where(Account.id.in_(account_ids)))
+    return {account_id: name for account_id, name in rows}

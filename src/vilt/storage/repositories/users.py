@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, String, cast, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.storage.models import User, UserEmail, UserIdentity
@@ -102,3 +102,26 @@ async def identity_owner(
             UserIdentity.subject == subject,
         )
     )
+
+
+async def with_password_by_email(tx: AsyncSession, email_normalized: str) -> list[User]:
+    """Users of any account known by this address (primary or alias) who have a password."""
+    query = (
+        select(User)
+        .join(UserEmail, UserEmail.user_id == User.id)
+        .where(UserEmail.email_normalized == email_normalized, User.password_hash.is_not(None))
+        .order_by(User.created_at)
+    )
+    return list((await tx.scalars(query)).all())
+
+
+async def with_role(tx: AsyncSession, account_id: uuid.UUID, role: str, limit: int = 500) -> list[User]:
+    """Users holding ``role``, by name. Roles are a JSON list; its text form holds the quoted name
+    on SQLite and PostgreSQL alike."""
+    query = (
+        select(User)
+        .where(User.account_id == account_id, cast(User.roles, String).like(f'%"{role}"%'))
+        .order_by(User.display_name)
+        .limit(limit)
+    )
+    return list((await tx.scalars(query)).all())

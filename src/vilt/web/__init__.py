@@ -1,0 +1,1 @@
+"""Pages for administrators, instructors and learners: server-rendered, in English and Russian."""
