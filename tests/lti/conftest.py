@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+
 import pytest
 
 from tests.conftest import BASE_URL, Harness

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from tests.conftest import BASE_URL, T0
+from tests.conftest import BASE_URL
 from tests.lti.conftest import Lms
 from tests.lti.platform import INSTRUCTOR, ISSUER, LEARNER, STUDENT, LaunchSpec, parse_form
 
@@ -17,7 +17,14 @@ TEACHER = LaunchSpec("teacher-1", [INSTRUCTOR], name="Tina Teacher", email="tina
 
 async def deep_link_new_event(lms: Lms, **fields: str) -> dict:
     bbb = await lms.harness.bbb_integration()
-    spec = LaunchSpec("teacher-1", [INSTRUCTOR], name="Tina Teacher", email="tina@school.test", deep_linking=True, dl_data="opaque-42")
+    spec = LaunchSpec(
+        "teacher-1",
+        [INSTRUCTOR],
+        name="Tina Teacher",
+        email="tina@school.test",
+        deep_linking=True,
+        dl_data="opaque-42",
+    )
     picker = await lms.browser.launch(spec)
     assert picker.status_code == 200, picker.text
     assert "Add a Vilt live session to Live Teaching 101" in picker.text
@@ -74,7 +81,10 @@ async def test_picking_an_existing_event_and_a_bad_form_say_what_is_wrong(lms: L
     await lms.browser.client.post(action, data=form)
     (item,) = lms.platform.deep_link_answers[-1]["items"]
     assert item["custom"] == {"vilt_event_id": event["id"]}
-    assert "https://purl.imsglobal.org/spec/lti-dl/claim/data" not in lms.platform.deep_link_answers[-1]["claims"]
+    assert (
+        "https://purl.imsglobal.org/spec/lti-dl/claim/data"
+        not in lms.platform.deep_link_answers[-1]["claims"]
+    )
 
 
 async def test_a_learner_cannot_deep_link(lms: Lms) -> None:
@@ -87,7 +97,14 @@ async def test_resource_link_lands_instructor_on_management_and_learner_on_join(
     answer = await deep_link_new_event(lms)
     custom = {CUSTOM: answer["items"][0]["custom"]}
     lineitem = f"{ISSUER}/ags/lineitems/li-7?type_id=3"
-    teacher = LaunchSpec("teacher-1", [INSTRUCTOR], name="Tina Teacher", email="tina@school.test", lineitem=lineitem, extra=custom)
+    teacher = LaunchSpec(
+        "teacher-1",
+        [INSTRUCTOR],
+        name="Tina Teacher",
+        email="tina@school.test",
+        lineitem=lineitem,
+        extra=custom,
+    )
     page = await lms.browser.launch(teacher)
     assert page.status_code == 200, page.text
     assert "Safety briefing" in page.text
@@ -98,7 +115,9 @@ async def test_resource_link_lands_instructor_on_management_and_learner_on_join(
     assert [(x["id"], x["lineitem_url"]) for x in links] == [(link_id, lineitem)]
 
     lms.browser.client.cookies.clear()
-    learner = LaunchSpec("student-1", ["Learner"], name="Sam Student", email="sam@school.test", lineitem=lineitem, extra=custom)
+    learner = LaunchSpec(
+        "student-1", ["Learner"], name="Sam Student", email="sam@school.test", lineitem=lineitem, extra=custom
+    )
     page = await lms.browser.launch(learner)
     assert page.status_code == 200, page.text
     assert "Join opens 2026-03-02 09:45" in page.text  # learners enter 15 minutes early (UTC user)
@@ -117,7 +136,14 @@ async def test_resource_link_lands_instructor_on_management_and_learner_on_join(
 
 async def test_roles_are_mapped_from_institution_and_short_names(lms: Lms) -> None:
     await lms.browser.launch(LaunchSpec("inst-only", [STUDENT], name="Ina", email="ina@school.test"))
-    await lms.browser.launch(LaunchSpec("ta-1", ["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"], name="Tom TA", email="tom@school.test"))
+    await lms.browser.launch(
+        LaunchSpec(
+            "ta-1",
+            ["http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"],
+            name="Tom TA",
+            email="tom@school.test",
+        )
+    )
     found = {u["email"]: u["roles"] for u in (await lms.harness.get("/api/v1/users")).json()["items"]}
     assert found["ina@school.test"] == ["learner"]
     assert found["tom@school.test"] == ["instructor"]
