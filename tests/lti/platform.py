@@ -357,6 +357,7 @@ class LmsPlatform:
     def claims_for(self, params: dict[str, Any]) -> dict[str, Any]:
         launch = self.launch_for(params)
         launch._registration = self.conf.get_registration()
+        message: dict[str, Any]
         message, _ = launch.get_launch_data()
         now = int(lti1p3platform.registration.time.time())
         message.update({"iat": now, "exp": now + 300})
@@ -381,7 +382,7 @@ class LmsPlatform:
     def _lib_request(self, request: Request, body: Any = None) -> AdaptedRequest:
         query: dict[str, Any] = {k: int(v) if v.isdigit() else v for k, v in request.query_params.items()}
         return AdaptedRequest(
-            {"method": request.method, "form_data": {}, "get_data": query, "headers": dict(request.headers),
+            {"method": request.method, "form_data": {}, "get_data": query, "headers": request.headers,
              "content_type": request.headers.get("content-type"), "path": request.url.path, "json": body}
         )  # fmt: skip
 

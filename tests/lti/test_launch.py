@@ -9,42 +9,10 @@ from urllib.parse import urlsplit
 
 from tests.conftest import BASE_URL
 from tests.lti.conftest import Lms
+from tests.lti.flows import CUSTOM, deep_link_new_event
 from tests.lti.platform import INSTRUCTOR, ISSUER, LEARNER, STUDENT, LaunchSpec, parse_form
 
-CUSTOM = "https://purl.imsglobal.org/spec/lti/claim/custom"
 TEACHER = LaunchSpec("teacher-1", [INSTRUCTOR], name="Tina Teacher", email="tina@school.test")
-
-
-async def deep_link_new_event(lms: Lms, **fields: str) -> dict:
-    bbb = await lms.harness.bbb_integration()
-    spec = LaunchSpec(
-        "teacher-1",
-        [INSTRUCTOR],
-        name="Tina Teacher",
-        email="tina@school.test",
-        deep_linking=True,
-        dl_data="opaque-42",
-    )
-    picker = await lms.browser.launch(spec)
-    assert picker.status_code == 200, picker.text
-    assert "Add a Vilt live session to Live Teaching 101" in picker.text
-    values = {
-        "event_id": "",
-        "title": "Safety briefing",
-        "starts_at": "2026-03-02T11:00",
-        "time_zone": "Europe/Berlin",
-        "duration_minutes": "60",
-        "integration_id": bbb["id"],
-        "score_maximum": "10",
-    }
-    values.update(fields)
-    answer = await lms.browser.post_form(picker, values)
-    assert answer.status_code == 200, answer.text
-    action, form = parse_form(answer.text)
-    assert action == f"{ISSUER}/dl-return"
-    returned = await lms.browser.client.post(action, data=form)
-    assert returned.status_code == 200, returned.text
-    return lms.platform.deep_link_answers[-1]
 
 
 async def test_deep_linking_creates_an_event_with_its_first_session_and_a_grade_column(lms: Lms) -> None:
@@ -80,7 +48,7 @@ async def test_picking_an_existing_event_and_a_bad_form_say_what_is_wrong(lms: L
     action, form = parse_form(answer.text)
     await lms.browser.client.post(action, data=form)
     (item,) = lms.platform.deep_link_answers[-1]["items"]
-    assert item["custom"] == {"vilt_event_id": event["id"]}
+    assert item["custom"] == {"vilt_event_id": event["id"], "vilt_score_maximum": "100"}
     assert (
         "https://purl.imsglobal.org/spec/lti-dl/claim/data"
         not in lms.platform.deep_link_answers[-1]["claims"]

@@ -112,7 +112,7 @@ async def respond(
         "title": event.title,
         "text": event.description or "",
         "url": ctx.url(LAUNCH_PATH),
-        "custom": {"vilt_event_id": str(event.id)},
+        "custom": {"vilt_event_id": str(event.id), "vilt_score_maximum": str(score_maximum)},
     }
     if ticket.data.get("accept_lineitem", True):
         item["lineItem"] = {

@@ -173,12 +173,16 @@ async def upsert_link(
         if ags.get("lineitem"):
             link.lineitem_url = str(ags["lineitem"])
         link.ags_scopes = [s for s in ags.get("scope") or [] if isinstance(s, str)]
+    raw_custom = claims.get(CUSTOM)
+    custom: dict[str, Any] = raw_custom if isinstance(raw_custom, dict) else {}
     if link.event_id is None:
-        custom = claims.get(CUSTOM)
-        wanted = custom.get("vilt_event_id") if isinstance(custom, dict) else None
-        event = await _event(tx, platform.account_id, wanted)
+        # Deep Linking put the event (and the gradebook's maximum) in the link's custom parameters
+        event = await _event(tx, platform.account_id, custom.get("vilt_event_id"))
         if event is not None:
             link.event_id = event.id
+            maximum = str(custom.get("vilt_score_maximum") or "")
+            if maximum.isdigit() and 1 <= int(maximum) <= 10000:
+                link.score_maximum = int(maximum)
     link.updated_at = now
     await tx.flush()
     return link
