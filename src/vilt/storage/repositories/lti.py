@@ -46,15 +46,23 @@ async def platforms_by_issuer(tx: AsyncSession, issuer: str, client_id: str | No
     return list((await tx.scalars(query)).all())
 
 
+# the signing key first, then the newest retired ones
+_KEY_ORDER = (
+    LtiToolKey.retired_at.is_(None).desc(),
+    LtiToolKey.retired_at.desc(),
+    LtiToolKey.created_at.desc(),
+)
+
+
 async def tool_keys(tx: AsyncSession) -> list[LtiToolKey]:
-    return list((await tx.scalars(select(LtiToolKey).order_by(LtiToolKey.created_at.desc()))).all())
+    return list((await tx.scalars(select(LtiToolKey).order_by(*_KEY_ORDER))).all())
 
 
 async def published_keys(tx: AsyncSession, now: datetime) -> list[LtiToolKey]:
     query = (
         select(LtiToolKey)
         .where(or_(LtiToolKey.expires_at.is_(None), LtiToolKey.expires_at > now))
-        .order_by(LtiToolKey.created_at.desc())
+        .order_by(*_KEY_ORDER)
     )
     return list((await tx.scalars(query)).all())
 
