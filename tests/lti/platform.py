@@ -183,6 +183,8 @@ class LaunchSpec:
     deep_linking: bool = False
     dl_data: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    target: str | None = None
+    """Another target link URI than the launch URL (the Ultra extension's)."""
 
 
 class _Form(HTMLParser):
@@ -291,11 +293,15 @@ class LmsPlatform:
         self.pending[hint] = spec
         login = Login(None, self.conf)
         login.set_lti_message_hint(hint=hint)
+        if spec.target:
+            login.set_launch_url(spec.target)
         return str(login.initiate_login(spec.user_id))
 
     def launch_for(self, params: dict[str, Any]) -> Launch:
         spec = self.pending[params["lti_message_hint"]]
         launch = Launch(params, self.conf)
+        if spec.target:
+            launch.set_launch_url(spec.target)
         launch.set_user_data(spec.user_id, spec.roles, full_name=spec.name, email_address=spec.email)
         launch.set_resource_link_claim(spec.resource_link_id, title=spec.resource_link_title)
         launch.set_launch_context_claim(
@@ -487,14 +493,21 @@ class Browser:
     forms, keeps Vilt's cookie."""
 
     def __init__(self, vilt_app: Any, vilt_url: str, platform: LmsPlatform) -> None:
-        self.client = httpx.AsyncClient(
-            mounts={
-                vilt_url: httpx.ASGITransport(app=vilt_app),
-                ISSUER: httpx.ASGITransport(app=platform.app),
-            },
-        )
+        self.apps: dict[str, Any] = {vilt_url: vilt_app, ISSUER: platform.app}
+        self.client = self._client()
         self.vilt_url = vilt_url
         self.platform = platform
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(mounts={o: httpx.ASGITransport(app=a) for o, a in self.apps.items()})
+
+    async def route(self, origin: str, app: Any) -> None:
+        """Reach another site (Learn...) too; cookies are kept."""
+        self.apps[origin] = app
+        cookies = self.client.cookies
+        await self.client.aclose()
+        self.client = self._client()
+        self.client.cookies = cookies
 
     async def aclose(self) -> None:
         await self.client.aclose()
