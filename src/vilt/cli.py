@@ -278,6 +278,11 @@ def integration_check(
     sys.exit(_run(main()))
 
 
+from vilt.cli_lti import lti_app  # noqa: E402 (it uses the helpers above)
+
+app.add_typer(lti_app, name="lti")
+
+
 def main() -> None:
     app()
 
