@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 
 from tests.conftest import BASE_URL
 from tests.lti.conftest import Lms
@@ -71,15 +70,13 @@ CLAIM_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "change"), CLAIM_CASES, ids=[c for c, _ in CLAIM_CASES])
-async def test_a_launch_with_wrong_claims_is_refused_with_its_reason(
-    lms: Lms, code: str, change: Any
-) -> None:
-    refused = await crafted(lms, change)
-    assert refused.status_code in (400, 401, 403), refused.text
-    assert refused.headers["content-type"].startswith("text/html")
-    assert reason(refused) == code
-    assert "This LTI launch was refused" in refused.text
+async def test_a_launch_with_wrong_claims_is_refused_with_its_reason(lms: Lms) -> None:
+    for code, change in CLAIM_CASES:
+        refused = await crafted(lms, change)
+        assert refused.status_code in (400, 401, 403), (code, refused.text)
+        assert refused.headers["content-type"].startswith("text/html")
+        assert reason(refused) == code
+        assert "This LTI launch was refused" in refused.text
     assert (await lms.harness.get("/api/v1/users")).json()["items"] == []
 
 

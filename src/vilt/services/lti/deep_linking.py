@@ -26,7 +26,7 @@ from vilt.core.lti import (
 from vilt.services import events, sessions
 from vilt.services.context import Actor, ServiceContext
 from vilt.services.events import EventInput
-from vilt.services.lti import keys, tickets
+from vilt.services.lti import keys, signing, tickets
 from vilt.services.lti.oidc import LAUNCH_PATH
 from vilt.services.sessions import SessionInput
 from vilt.storage.lti_models import LtiContext, LtiPlatform
@@ -137,7 +137,7 @@ async def respond(
     }
     if ticket.data.get("data") is not None:
         claims[DL_DATA] = ticket.data["data"]
-    signed = keys.sign(await keys.signing_key(ctx, tx), claims)
+    signed = signing.sign(await keys.signing_key(ctx, tx), claims)
     return Answer(str(ticket.data["return_url"]), signed, event)
 
 

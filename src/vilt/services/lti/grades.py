@@ -20,8 +20,9 @@ from vilt.services import deliveries
 from vilt.services.context import ServiceContext
 from vilt.services.deliveries import Sent
 from vilt.services.lti import keys
-from vilt.services.lti.hub import LtiHub, ServiceError, SigningKey, TokenEndpoint
+from vilt.services.lti.hub import LtiHub, ServiceError, TokenEndpoint
 from vilt.services.lti.proctoring import endpoint
+from vilt.services.lti.signing import SigningKey
 from vilt.storage.models import Delivery, Session
 from vilt.storage.repositories import enrollments as enrollments_repo
 from vilt.storage.repositories import lti as repo

@@ -15,6 +15,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from vilt.clock import Clock
 from vilt.providers.http import HttpEnvironment
+from vilt.services.lti.signing import SigningKey, sign
 
 JWKS_REFETCH_INTERVAL = timedelta(seconds=5)
 """An unknown ``kid`` refetches the key set, at most this often per platform."""
@@ -49,17 +50,11 @@ class TokenEndpoint:
     audience: str
 
 
-@dataclass(frozen=True)
-class SigningKey:
-    kid: str
-    private_pem: str
-
-
 class LtiHub:
     def __init__(self, http: HttpEnvironment, clock: Clock) -> None:
         self.http = http
         self.clock = clock
-        self._key_sets: dict[str, tuple[datetime, dict[str, dict[str, Any]]]] = {}
+        self._key_sets: dict[str, tuple[datetime, dict[str, Any]]] = {}
         self._tokens: dict[tuple[uuid.UUID, frozenset[str]], tuple[datetime, str]] = {}
 
     def client(self) -> httpx.AsyncClient:
@@ -67,7 +62,7 @@ class LtiHub:
 
     # --- platform key sets -------------------------------------------------------------------
 
-    async def _fetch_key_set(self, url: str) -> dict[str, dict[str, Any]]:
+    async def _fetch_key_set(self, url: str) -> dict[str, Any]:
         async with self.client() as client:
             try:
                 response = await client.get(url, headers={"Accept": "application/json"})
@@ -81,7 +76,13 @@ class LtiHub:
             keys = response.json().get("keys", [])
         except ValueError:
             raise ServiceError(f"The platform's key set at {url} is not JSON.") from None
-        found = {k["kid"]: k for k in keys if isinstance(k, dict) and isinstance(k.get("kid"), str)}
+        found = {}
+        for key in keys:
+            if isinstance(key, dict) and isinstance(key.get("kid"), str) and key.get("kty") == "RSA":
+                try:
+                    found[key["kid"]] = RSAAlgorithm.from_jwk(key)
+                except (ValueError, KeyError, jwt.InvalidKeyError):
+                    continue  # a key we cannot use is as good as absent
         self._key_sets[url] = (self.clock.now(), found)
         return found
 
@@ -90,11 +91,9 @@ class LtiHub:
         (the platform rotated its keys). None when the platform does not publish it."""
         cached = self._key_sets.get(url)
         if cached is not None and kid in cached[1]:
-            return RSAAlgorithm.from_jwk(cached[1][kid])
+            return cached[1][kid]
         if cached is None or self.clock.now() - cached[0] >= JWKS_REFETCH_INTERVAL:
-            keys = await self._fetch_key_set(url)
-            if kid in keys:
-                return RSAAlgorithm.from_jwk(keys[kid])
+            return (await self._fetch_key_set(url)).get(kid)
         return None
 
     # --- service tokens ----------------------------------------------------------------------
@@ -110,7 +109,8 @@ class LtiHub:
         cached = self._tokens.get((endpoint.platform_id, wanted))
         if cached is not None and cached[0] > now:
             return cached[1]
-        assertion = jwt.encode(
+        assertion = sign(
+            key,
             {
                 "iss": endpoint.client_id,
                 "sub": endpoint.client_id,
@@ -119,9 +119,6 @@ class LtiHub:
                 "exp": int((now + timedelta(seconds=60)).timestamp()),
                 "jti": uuid.uuid4().hex,
             },
-            key.private_pem,
-            algorithm="RS256",
-            headers={"kid": key.kid},
         )
         form = {
             "grant_type": "client_credentials",

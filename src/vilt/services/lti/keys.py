@@ -8,7 +8,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.errors import ValidationFailed
 from vilt.services.context import ServiceContext
-from vilt.services.lti.hub import SigningKey
+from vilt.services.lti.signing import SigningKey
 from vilt.storage.lti_models import LtiToolKey
 from vilt.storage.repositories import lti as repo
 
@@ -77,7 +76,3 @@ async def key_set(ctx: ServiceContext, tx: AsyncSession) -> dict[str, Any]:
     """The public JWK Set: the signing key and every rotated key not yet expired."""
     await ensure_key(ctx, tx)
     return {"keys": [dict(k.public_jwk) for k in await repo.published_keys(tx, ctx.clock.now())]}
-
-
-def sign(key: SigningKey, claims: dict[str, Any]) -> str:
-    return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"})

@@ -20,8 +20,9 @@ from vilt.core.sessions import SessionMode
 from vilt.services import enrollments
 from vilt.services.context import Actor, ServiceContext
 from vilt.services.lti import keys, people
-from vilt.services.lti.hub import LtiHub, ServiceError, SigningKey, TokenEndpoint
+from vilt.services.lti.hub import LtiHub, ServiceError, TokenEndpoint
 from vilt.services.lti.proctoring import endpoint
+from vilt.services.lti.signing import SigningKey
 from vilt.storage.lti_models import LtiContext, LtiResourceLink
 from vilt.storage.models import Event, Session
 from vilt.storage.repositories import enrollments as enrollments_repo

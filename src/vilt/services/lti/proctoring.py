@@ -31,8 +31,9 @@ from vilt.core.lti import (
     canonical_acs_action,
 )
 from vilt.services.context import Actor, ServiceContext
-from vilt.services.lti import keys
-from vilt.services.lti.hub import LtiHub, ServiceError, SigningKey, TokenEndpoint
+from vilt.services.lti import keys, signing
+from vilt.services.lti.hub import LtiHub, ServiceError, TokenEndpoint
+from vilt.services.lti.signing import SigningKey
 from vilt.storage.lti_models import LtiPlatform, LtiProctoringAttempt
 from vilt.storage.models import User
 from vilt.storage.repositories import lti as repo
@@ -195,7 +196,7 @@ async def confirm(
         },
         END_ASSESSMENT_RETURN: True,
     }
-    signed = keys.sign(await keys.signing_key(ctx, tx), claims)
+    signed = signing.sign(await keys.signing_key(ctx, tx), claims)
     attempt.status = "started"
     attempt.verified_at = now
     attempt.updated_at = now
