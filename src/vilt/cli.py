@@ -361,6 +361,11 @@ def _run_or_fail(coroutine: Coroutine[Any, Any, None]) -> None:
         _fail(exc.detail)
 
 
+from vilt.cli_lti import lti_app  # noqa: E402 (it uses the helpers above)
+
+app.add_typer(lti_app, name="lti")
+
+
 def main() -> None:
     app()
 

@@ -15,6 +15,8 @@ from vilt.sandbox.control import Simulator
 from vilt.sandbox.registry import SIMULATORS
 from vilt.services.context import ServiceContext
 from vilt.services.launch_log import LaunchLog
+from vilt.services.lti.grades import ScoreSender
+from vilt.services.lti.hub import LtiHub
 from vilt.services.provider_hub import ProviderHub
 from vilt.settings import Settings
 from vilt.storage.db import Database
@@ -30,6 +32,7 @@ class Runtime:
     ctx: ServiceContext
     worker: Worker
     simulators: dict[str, Simulator] = field(default_factory=dict)
+    lti: LtiHub | None = None
 
     @property
     def sandbox(self) -> bool:
@@ -76,7 +79,9 @@ def build_runtime(
         sandbox=settings.sandbox,
     )
     worker = Worker(db, ctx, lease=timedelta(seconds=settings.lease_seconds), batch=settings.worker_batch)
-    runtime = Runtime(settings, clock, db, http, ctx, worker)
+    lti = LtiHub(http, clock)
+    ctx.deliveries[ScoreSender.kind] = ScoreSender(ctx, lti)
+    runtime = Runtime(settings, clock, db, http, ctx, worker, lti=lti)
     if settings.sandbox:
         base = settings.base_url.rstrip("/")
         for kind, simulator_class in SIMULATORS.items():

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vilt import __version__
+from vilt.api import lti as lti_api
 from vilt.api import problems
 from vilt.api.deps import KeyCache
 from vilt.api.rest import (
@@ -85,6 +86,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1", include_in_schema=runtime.sandbox)
     app.include_router(bigbluebutton.router, prefix="/api/v1")
+    lti_api.install(app)
     for kind, simulator in runtime.simulators.items():
         app.mount(runtime.sandbox_prefix(kind), simulator.app, name=f"sandbox-{kind}")
 

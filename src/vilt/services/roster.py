@@ -26,6 +26,7 @@ from vilt.core.errors import Conflict, NotFound, ValidationFailed
 from vilt.core.roster import EntrySource, VersionReason
 from vilt.services import audit
 from vilt.services.context import Actor, ServiceContext
+from vilt.services.lti import grades as lti_grades
 from vilt.storage.models import (
     AttendanceRecord,
     Event,
@@ -157,6 +158,8 @@ async def write_version(
         for e in changed
     )
     await tx.flush()
+    if session.roster_submitted_at is None:
+        await lti_grades.publish(ctx, tx, session, final=False)
     return number
 
 
@@ -330,6 +333,7 @@ async def submit(ctx: ServiceContext, tx: AsyncSession, session: Session, actor:
         raise Conflict("A roster can be submitted once the session has ended.", state=session.state)
     session.roster_submitted_at = ctx.clock.now()
     session.roster_submitted_by = actor.label
+    await lti_grades.publish(ctx, tx, session, final=True)
     audit.record(
         ctx,
         tx,

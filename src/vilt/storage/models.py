@@ -419,3 +419,7 @@ class BrowserSession(Base):
     """What the sign-in brought along (an LTI context and roles...)."""
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+# the LTI tables live in their own module; imported here so the metadata is complete
+from vilt.storage import lti_models as _lti_models  # noqa: E402, F401

@@ -1,0 +1,180 @@
+"""Where a resource-link launch lands: the learner's sessions with Join, or the instructor's
+management summary of the linked event; and the few actions those pages offer."""
+
+from __future__ import annotations
+
+import uuid
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from vilt.api.deps import RuntimeDep
+from vilt.api.lti.pages import error_page, hub, render, session_uuid, user_of
+from vilt.core.errors import DomainError, Forbidden, NotFound, TooEarly, ValidationFailed
+from vilt.services import enrollments
+from vilt.services import launch as launch_service
+from vilt.services.browser_sessions import SignedIn
+from vilt.services.context import Actor
+from vilt.services.lti import landing, nrps
+from vilt.services.lti.hub import ServiceError
+from vilt.storage.lti_models import LtiResourceLink
+from vilt.storage.repositories import events as events_repo
+from vilt.storage.repositories import lti as repo
+
+router = APIRouter(tags=["lti"])
+MESSAGES = {
+    "imported": "Course members imported.",
+    "enrolled": "You are enrolled.",
+    "bound": "The link now opens this event.",
+    "saved": "Saved.",
+}
+
+
+def actor_of(signed: SignedIn) -> Actor:
+    return Actor("user", str(signed.user.id), signed.user.display_name)
+
+
+def _is_instructor(signed: SignedIn, link_id: uuid.UUID) -> bool:
+    return bool(signed.session.data.get("instructor")) and session_uuid(signed, "link_id") == link_id
+
+
+async def _link(runtime: RuntimeDep, signed: SignedIn, link_id: uuid.UUID) -> LtiResourceLink:
+    if session_uuid(signed, "link_id") != link_id:
+        raise Forbidden("This page belongs to another course link; open Vilt from that link in the LMS.")
+    async with runtime.db.reading() as tx:
+        link = await repo.link(tx, signed.user.account_id, link_id)
+    if link is None:
+        raise NotFound("This course link is no longer known to Vilt.")
+    return link
+
+
+@router.get("/lti/links/{link_id}")
+async def link_page(
+    link_id: uuid.UUID, request: Request, runtime: RuntimeDep, message: str | None = None
+) -> Response:
+    try:
+        signed = await user_of(runtime, request)
+        link = await _link(runtime, signed, link_id)
+        instructor = _is_instructor(signed, link_id)
+        async with runtime.db.reading() as tx:
+            view = await landing.event_view(runtime.ctx, tx, link, signed.user, manager=instructor)
+            events = await repo.events_for_picker(tx, link.account_id) if view is None and instructor else []
+    except DomainError as exc:
+        return error_page(exc)
+    return render(
+        "link.html",
+        link=link,
+        view=view,
+        instructor=instructor,
+        user=signed.user,
+        tz=ZoneInfo(signed.user.time_zone),
+        csrf=signed.session.csrf_token,
+        events=events,
+        message=MESSAGES.get(message or "", message if message and message.startswith("Imported") else None),
+    )
+
+
+@router.get("/lti/sessions/{session_id}/join")
+async def join(session_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        signed = await user_of(runtime, request)
+        answer = await launch_service.launch(
+            runtime.ctx, runtime.db, signed.user.account_id, session_id, signed.user.id
+        )
+    except TooEarly as exc:
+        return render("error.html", 409, title="Not open yet", detail=exc.detail, reason="too_early")
+    except DomainError as exc:
+        return error_page(exc)
+    return RedirectResponse(answer.url, status_code=303)
+
+
+@router.post("/lti/links/{link_id}/sessions/{session_id}/enroll")
+async def enroll(
+    link_id: uuid.UUID, session_id: uuid.UUID, request: Request, runtime: RuntimeDep
+) -> Response:
+    try:
+        signed = await user_of(runtime, request, csrf=True)
+        link = await _link(runtime, signed, link_id)
+        async with runtime.db.transaction() as tx:
+            session = await events_repo.get_session(tx, link.account_id, session_id, for_update=True)
+            if session is None or session.event_id != link.event_id:
+                raise NotFound("This session is not part of the linked event.")
+            await enrollments.enroll(runtime.ctx, tx, session, signed.user.id, actor_of(signed))
+    except DomainError as exc:
+        return error_page(exc)
+    return RedirectResponse(f"/lti/links/{link_id}?message=enrolled", status_code=303)
+
+
+async def _instructor_form(
+    runtime: RuntimeDep, request: Request, link_id: uuid.UUID
+) -> tuple[SignedIn, LtiResourceLink]:
+    signed = await user_of(runtime, request, csrf=True)
+    link = await _link(runtime, signed, link_id)
+    if not _is_instructor(signed, link_id):
+        raise Forbidden("Only the course's instructors can do this.")
+    return signed, link
+
+
+@router.post("/lti/links/{link_id}/bind")
+async def bind(link_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        _signed, link = await _instructor_form(runtime, request, link_id)
+        raw = (await request.form()).get("event_id")
+        try:
+            event_id = uuid.UUID(str(raw))
+        except ValueError:
+            raise ValidationFailed.one("event_id", "Choose an event.") from None
+        async with runtime.db.transaction() as tx:
+            if await events_repo.get_event(tx, link.account_id, event_id) is None:
+                raise NotFound("No such event in this account.")
+            row = await repo.link(tx, link.account_id, link.id)
+            assert row is not None
+            row.event_id = event_id
+            row.updated_at = runtime.clock.now()
+    except DomainError as exc:
+        return error_page(exc)
+    return RedirectResponse(f"/lti/links/{link_id}?message=bound", status_code=303)
+
+
+@router.post("/lti/links/{link_id}/grade-sync")
+async def grade_sync(link_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        _signed, link = await _instructor_form(runtime, request, link_id)
+        mode = (await request.form()).get("grade_sync")
+        if mode not in ("on_submit", "every_change"):
+            raise ValidationFailed.one("grade_sync", "Choose on_submit or every_change.")
+        async with runtime.db.transaction() as tx:
+            row = await repo.link(tx, link.account_id, link.id)
+            assert row is not None
+            row.grade_sync = str(mode)
+    except DomainError as exc:
+        return error_page(exc)
+    return RedirectResponse(f"/lti/links/{link_id}?message=saved", status_code=303)
+
+
+@router.post("/lti/links/{link_id}/import-members")
+async def import_members(link_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        signed, link = await _instructor_form(runtime, request, link_id)
+        async with runtime.db.reading() as tx:
+            job = await nrps.prepare(runtime.ctx, tx, link.account_id, link.id)
+        try:
+            members, pages = await nrps.fetch_members(hub(runtime), job)
+        except ServiceError as exc:
+            return render(
+                "error.html",
+                502,
+                title="The LMS did not give the roster",
+                detail=exc.reason,
+                reason="nrps_failed",
+            )
+        async with runtime.db.transaction() as tx:
+            report = await nrps.apply(
+                runtime.ctx, tx, link.account_id, link.id, members, pages, actor_of(signed)
+            )
+    except DomainError as exc:
+        return error_page(exc)
+    runtime.worker.wake.set()
+    note = f"Imported {report.members} members: {report.enrolled} enrolled, {report.waitlisted} waitlisted."
+    return RedirectResponse(f"/lti/links/{link_id}?message={note}", status_code=303)

@@ -1,0 +1,70 @@
+"""The proctoring check page: the learner confirms who they are, then Vilt sends the platform
+a signed LtiStartAssessment (auto-posted to its start_assessment_url)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+
+from vilt.api.deps import RuntimeDep
+from vilt.api.lti.pages import autopost, error_page, render, user_of
+from vilt.core.errors import DomainError, ValidationFailed
+from vilt.services.lti import proctoring
+
+router = APIRouter(tags=["lti"])
+
+
+async def _page(
+    runtime: RuntimeDep, request: Request, attempt_id: uuid.UUID, *, ended: bool, error: str | None = None
+) -> Response:
+    signed = await user_of(runtime, request)
+    async with runtime.db.reading() as tx:
+        attempt = await proctoring.attempt_of_user(tx, signed.user.account_id, attempt_id, signed.user)
+    return render(
+        "proctoring.html",
+        400 if error else 200,
+        attempt=attempt,
+        user=signed.user,
+        csrf=signed.session.csrf_token,
+        ended=ended,
+        error=error,
+        proctor_room=None,
+    )
+
+
+@router.get("/lti/proctoring/{attempt_id}")
+async def check(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        return await _page(runtime, request, attempt_id, ended=False)
+    except DomainError as exc:
+        return error_page(exc)
+
+
+@router.get("/lti/proctoring/{attempt_id}/ended")
+async def ended(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        return await _page(runtime, request, attempt_id, ended=True)
+    except DomainError as exc:
+        return error_page(exc)
+
+
+@router.post("/lti/proctoring/{attempt_id}")
+async def confirm(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    try:
+        signed = await user_of(runtime, request, csrf=True)
+        form = await request.form()
+        name = str(form.get("confirmed_name") or "")
+        try:
+            if form.get("agree") != "yes":
+                raise ValidationFailed.one("agree", "Confirm that you take this assessment yourself.")
+            async with runtime.db.transaction() as tx:
+                attempt = await proctoring.attempt_of_user(
+                    tx, signed.user.account_id, attempt_id, signed.user
+                )
+                started = await proctoring.confirm(runtime.ctx, tx, attempt, signed.user, confirmed_name=name)
+        except ValidationFailed as exc:
+            return await _page(runtime, request, attempt_id, ended=False, error=exc.detail)
+    except DomainError as exc:
+        return error_page(exc)
+    return autopost(started.url, {"JWT": started.jwt}, "Starting the assessment")
