@@ -176,7 +176,9 @@ class KeyOut(BaseModel):
 
 
 class RotateBody(Body):
-    keep_old_for_hours: float = Field(default=72, description="How long the old key stays in the key set")
+    keep_old_for_hours: float = Field(
+        default=72, ge=0, le=90 * 24, description="How long the old key stays in the key set"
+    )
 
 
 @router.get("/keys", response_model=list[KeyOut])
