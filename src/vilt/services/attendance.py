@@ -20,7 +20,7 @@ from vilt.core.planner import AttendanceState
 from vilt.core.sessions import SessionState
 from vilt.metrics import ATTENDANCE_RECORDS
 from vilt.providers.base import AttendanceFetch
-from vilt.services import roster
+from vilt.services import enrollments, notify, roster
 from vilt.services.context import PROVIDER, ServiceContext
 from vilt.services.sessions import due_now, mark_ended
 from vilt.storage.models import AttendanceImport, Integration, Session
@@ -64,6 +64,7 @@ async def directory(
         identities=await enrollments_repo.identities(tx, session.id),
         emails=await users_repo.users_by_emails(tx, session.account_id, emails),
         enrollments=await enrollments_repo.enrolled_users(tx, session.id),
+        participants=await repo.bindings(tx, session.id),
     )
 
 
@@ -89,6 +90,11 @@ async def import_reports(
     for report in reports:
         match = identify(report, found)
         identified.append((report, *match) if match else (report, None, MatchMethod.NONE))
+    enrollment_of = dict(found.enrollments)
+    integration = await tx.get(Integration, session.integration_id) if session.integration_id else None
+    if integration is not None and integration.walk_in_policy == "add":
+        walk_ins = {user for _, user, _ in identified if user is not None and user not in enrollment_of}
+        enrollment_of.update(await enrollments.add_walk_ins(ctx, tx, session, walk_ins, PROVIDER))
     unmatched_keys = {name_key(r.display_name) for r, user, _ in identified if user is None}
     suggestions = await users_repo.users_by_name_keys(tx, session.account_id, unmatched_keys)
     record = AttendanceImport(
@@ -105,7 +111,7 @@ async def import_reports(
     rows = []
     matched = 0
     for report, user, method in identified:
-        enrollment = found.enrollments.get(user) if user is not None else None
+        enrollment = enrollment_of.get(user) if user is not None else None
         matched += enrollment is not None
         rows.append(
             {
@@ -138,9 +144,9 @@ async def import_reports(
     session.attendance_note = note or f"{len(reports)} participant record(s) received ({source.value})."
     if session.state in (SessionState.SCHEDULED.value, SessionState.LIVE.value):
         # a final report means the meeting is over, whatever we thought
-        integration = await tx.get(Integration, session.integration_id) if session.integration_id else None
         mark_ended(session, now, "provider", provider_ended=True, integration=integration)
         session.attendance_state = AttendanceState.RECEIVED.value
+        await notify.session_ended(ctx, tx, session)
     due_now(session, now)
     version = (
         await roster.recompute(ctx, tx, session, actor=PROVIDER, overwrite=False)

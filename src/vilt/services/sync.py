@@ -29,7 +29,7 @@ from vilt.providers.base import (
     Provider,
 )
 from vilt.providers.errors import AuthExpired, NotFound, ProviderError
-from vilt.services import attendance, integrations
+from vilt.services import attendance, integrations, notify
 from vilt.services.context import ServiceContext
 from vilt.services.provider_hub import provider_info
 from vilt.services.sessions import mark_ended, want_push
@@ -211,6 +211,7 @@ async def apply(
         session.end_pending = False
     elif action == Action.AUTO_END:
         mark_ended(session, now, "auto-end", provider_ended=False, integration=prepared.integration)
+        await notify.session_ended(ctx, tx, session)
         log.info("session.auto_ended", session=str(session.id))
     elif action == Action.CHECK_LIVE:
         await _apply_live(ctx, tx, session, prepared, result, now)
@@ -270,6 +271,7 @@ async def _apply_live(
         if session.state == SessionState.SCHEDULED.value:
             session.state = SessionState.LIVE.value
             session.started_at = status.started_at or now
+            await notify.session_updated(ctx, tx, session, ["state"])
             log.info("session.started_on_provider", session=str(session.id))
         return
     if status.exists:
@@ -277,6 +279,7 @@ async def _apply_live(
     if session.provider_data.get("seen_running") or session.provider_data.get("end_reported"):
         # it ran and now it is gone: the provider ended it
         mark_ended(session, now, "provider", provider_ended=True, integration=prepared.integration)
+        await notify.session_ended(ctx, tx, session)
         log.info("session.ended_on_provider", session=str(session.id))
     else:
         # an unused meeting expired or the server forgot it: create it again before anyone joins

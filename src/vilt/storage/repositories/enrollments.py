@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -104,3 +105,55 @@ async def users_of(tx: AsyncSession, session_id: uuid.UUID) -> dict[uuid.UUID, U
         .where(Enrollment.session_id == session_id)
     )
     return {u.id: u for u in (await tx.scalars(query)).all()}
+
+
+async def of_users(
+    tx: AsyncSession, session_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Enrollment]:
+    """The enrollments (any status) of these users in one session."""
+    found: dict[uuid.UUID, Enrollment] = {}
+    items = list(user_ids)
+    for start in range(0, len(items), 900):
+        query = select(Enrollment).where(
+            Enrollment.session_id == session_id, Enrollment.user_id.in_(items[start : start + 900])
+        )
+        found.update({e.user_id: e for e in (await tx.scalars(query)).all()})
+    return found
+
+
+async def series_members(
+    tx: AsyncSession, event_id: uuid.UUID, *, exclude_session: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Users enrolled (registered or waitlisted) in any part of an event, in enrollment order."""
+    query = (
+        select(Enrollment.user_id, func.min(Enrollment.created_at))
+        .join(Session, Session.id == Enrollment.session_id)
+        .where(Session.event_id == event_id, Enrollment.status != "canceled")
+        .group_by(Enrollment.user_id)
+        .order_by(func.min(Enrollment.created_at), Enrollment.user_id)
+    )
+    if exclude_session is not None:
+        query = query.where(Enrollment.session_id != exclude_session)
+    return [user for user, _ in (await tx.execute(query)).all()]
+
+
+async def of_event_user(tx: AsyncSession, event_id: uuid.UUID, user_id: uuid.UUID) -> list[Any]:
+    """(enrollment, session) for one learner across an event's sessions."""
+    query = (
+        select(Enrollment, Session)
+        .join(Session, Session.id == Enrollment.session_id)
+        .where(Session.event_id == event_id, Enrollment.user_id == user_id)
+        .order_by(Session.starts_at)
+    )
+    return list((await tx.execute(query)).all())
+
+
+async def of_event(tx: AsyncSession, event_id: uuid.UUID) -> list[Any]:
+    """(enrollment, session) for every enrollment in an event's sessions."""
+    query = (
+        select(Enrollment, Session)
+        .join(Session, Session.id == Enrollment.session_id)
+        .where(Session.event_id == event_id)
+        .order_by(Session.starts_at, Enrollment.position)
+    )
+    return list((await tx.execute(query)).all())
