@@ -16,6 +16,7 @@ from vilt.sandbox.registry import SIMULATORS
 from vilt.services.context import ServiceContext
 from vilt.services.launch_log import LaunchLog
 from vilt.services.provider_hub import ProviderHub
+from vilt.services.webhooks import WebhookSender
 from vilt.settings import Settings
 from vilt.storage.db import Database
 from vilt.storage.secrets import SecretBox
@@ -75,6 +76,7 @@ def build_runtime(
         launches=LaunchLog(),
         sandbox=settings.sandbox,
     )
+    ctx.deliveries[WebhookSender.kind] = WebhookSender(ctx, http)
     worker = Worker(db, ctx, lease=timedelta(seconds=settings.lease_seconds), batch=settings.worker_batch)
     runtime = Runtime(settings, clock, db, http, ctx, worker)
     if settings.sandbox:

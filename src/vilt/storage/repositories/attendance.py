@@ -113,3 +113,12 @@ async def presence_rows(tx: AsyncSession, import_id: uuid.UUID) -> list[Any]:
         AttendanceRecord.polls_asked,
     ).where(AttendanceRecord.import_id == import_id, AttendanceRecord.enrollment_id.is_not(None))
     return list((await tx.execute(query)).all())
+
+
+async def records_of_participant(
+    tx: AsyncSession, session_id: uuid.UUID, participant_key: str
+) -> list[AttendanceRecord]:
+    query = select(AttendanceRecord).where(
+        AttendanceRecord.session_id == session_id, AttendanceRecord.participant_key == participant_key
+    )
+    return list((await tx.scalars(query)).all())

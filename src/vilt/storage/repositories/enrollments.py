@@ -157,3 +157,8 @@ async def of_event(tx: AsyncSession, event_id: uuid.UUID) -> list[Any]:
         .order_by(Session.starts_at, Enrollment.position)
     )
     return list((await tx.execute(query)).all())
+
+
+async def ids_of_session(tx: AsyncSession, session_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await tx.scalars(select(Enrollment.id).where(Enrollment.session_id == session_id))
+    return list(rows.all())
