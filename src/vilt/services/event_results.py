@@ -37,7 +37,11 @@ def _parts(sessions: list[Session], mine: dict[uuid.UUID, Any], results: dict[uu
                 starts_at=session.starts_at,
                 session_state=session.state,
                 enrollment_status=enrollment.status if enrollment is not None else None,
-                completion=Completion(entry.completion) if entry is not None else None,
+                completion=Completion(entry.completion)
+                if entry is not None
+                else Completion.NOT_STARTED
+                if enrollment is not None and enrollment.status == "registered"
+                else None,
             )
         )
     return parts
