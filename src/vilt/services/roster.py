@@ -408,3 +408,5 @@ async def reopen(ctx: ServiceContext, tx: AsyncSession, session: Session, actor:
     )
     session.roster_submitted_at = None
     session.roster_submitted_by = None
+    # attendance that arrived while the roster was locked applies now (hand edits still win)
+    await recompute(ctx, tx, session, actor=actor, overwrite=False, note="Reopened: " + reason.strip())
