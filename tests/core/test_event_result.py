@@ -13,7 +13,9 @@ from vilt.core.sessions import SessionMode
 C = Completion
 
 
-def part(n: int, state: str = "ended", completion: Completion | None = None, status: str | None = "registered") -> Part:
+def part(
+    n: int, state: str = "ended", completion: Completion | None = None, status: str | None = "registered"
+) -> Part:
     return Part(f"s{n}", T0 + minutes(60 * 24 * n), state, status, completion)
 
 
@@ -81,14 +83,20 @@ states = st.sampled_from(["scheduled", "live", "ended", "canceled"])
 
 @PROPERTIES
 @given(st.lists(st.tuples(states, outcomes), max_size=8), st.integers(1, 10))
-def test_series_result_agrees_with_the_counts(raw: list[tuple[str, Completion | None]], required: int) -> None:
-    parts = [part(i, state, completion if state == "ended" else None) for i, (state, completion) in enumerate(raw)]
+def test_series_result_agrees_with_the_counts(
+    raw: list[tuple[str, Completion | None]], required: int
+) -> None:
+    parts = [
+        part(i, state, completion if state == "ended" else None) for i, (state, completion) in enumerate(raw)
+    ]
     result = combine(SessionMode.SERIES, parts, required=required)
     counted = [p for p in parts if p.session_state != "canceled"]
     assert result.total_parts == len(counted)
     assert result.completed_parts == sum(p.completion == C.COMPLETED for p in counted)
     assert result.required_parts == min(required, len(counted))
-    assert (result.completion == C.COMPLETED) == (bool(counted) and result.completed_parts >= result.required_parts)
+    assert (result.completion == C.COMPLETED) == (
+        bool(counted) and result.completed_parts >= result.required_parts
+    )
 
 
 @PROPERTIES
@@ -96,7 +104,9 @@ def test_series_result_agrees_with_the_counts(raw: list[tuple[str, Completion | 
 def test_completing_one_more_part_never_worsens_a_series(
     raw: list[tuple[str, Completion | None]], index: int, required: int
 ) -> None:
-    parts = [part(i, state, completion if state == "ended" else None) for i, (state, completion) in enumerate(raw)]
+    parts = [
+        part(i, state, completion if state == "ended" else None) for i, (state, completion) in enumerate(raw)
+    ]
     index %= len(parts)
     if parts[index].session_state == "canceled":
         return
