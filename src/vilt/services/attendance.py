@@ -23,6 +23,7 @@ from vilt.providers.base import AttendanceFetch
 from vilt.services import enrollments, notify, roster
 from vilt.services.context import PROVIDER, ServiceContext
 from vilt.services.sessions import due_now, mark_ended
+from vilt.storage.ids import new_ids
 from vilt.storage.models import AttendanceImport, Integration, Session
 from vilt.storage.repositories import attendance as repo
 from vilt.storage.repositories import enrollments as enrollments_repo
@@ -40,17 +41,24 @@ class ImportResult:
     roster_version: int | None
 
 
-def fingerprint(reports: Sequence[ParticipantReport]) -> str:
+def spans_of(report: ParticipantReport) -> list[list[str]]:
+    """The intervals as stored: ``[[joined, left], ...]`` in ISO 8601."""
+    return [[i.start.isoformat(), i.end.isoformat()] for i in report.intervals]
+
+
+def fingerprint(reports: Sequence[ParticipantReport], spans: Sequence[list[list[str]]] | None = None) -> str:
+    if spans is None:
+        spans = [spans_of(r) for r in reports]
     canonical = sorted(
         (
             r.participant_key,
             r.email or "",
             r.bound_identity or "",
-            [(i.start.isoformat(), i.end.isoformat()) for i in r.intervals],
+            span,
             r.engagement.polls_answered,
             r.engagement.polls_asked,
         )
-        for r in reports
+        for r, span in zip(reports, spans, strict=True)
     )
     return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
 
@@ -80,7 +88,8 @@ async def import_reports(
     recompute_roster: bool = True,
 ) -> ImportResult:
     now = ctx.clock.now()
-    mark = fingerprint(reports)
+    spans = [spans_of(r) for r in reports]
+    mark = fingerprint(reports, spans)
     existing = await repo.import_by_fingerprint(tx, session.id, mark)
     if existing is not None:
         log.info("attendance.duplicate_ignored", session=str(session.id), source=source.value)
@@ -109,13 +118,15 @@ async def import_reports(
     tx.add(record)
     await tx.flush()
     rows = []
-    matched = 0
-    for report, user, method in identified:
+    present: list[roster.PresenceRow] = []
+    for (report, user, method), span, row_id in zip(identified, spans, new_ids(len(identified)), strict=True):
         enrollment = enrollment_of.get(user) if user is not None else None
-        matched += enrollment is not None
+        if enrollment is not None:
+            engagement = report.engagement
+            present.append((enrollment, report.intervals, engagement.polls_answered, engagement.polls_asked))
         rows.append(
             {
-                "id": uuid.uuid4(),
+                "id": row_id,
                 "import_id": record.id,
                 "session_id": session.id,
                 "participant_key": report.participant_key[:255],
@@ -123,7 +134,7 @@ async def import_reports(
                 "display_name": report.display_name[:255],
                 "bound_identity": report.bound_identity,
                 "role": report.role,
-                "intervals": [[i.start.isoformat(), i.end.isoformat()] for i in report.intervals],
+                "intervals": span,
                 "total_seconds": report.total_seconds,
                 "polls_answered": report.engagement.polls_answered,
                 "polls_asked": report.engagement.polls_asked,
@@ -148,8 +159,14 @@ async def import_reports(
         session.attendance_state = AttendanceState.RECEIVED.value
         await notify.session_ended(ctx, tx, session)
     due_now(session, now)
+    matched = len(present)
+    # the roster is computed from what is in hand, not read back (when this import is the one
+    # the roster follows: see attendance_repo.latest_import)
+    fresh = roster.FreshImport(record.id, present)
     version = (
-        await roster.recompute(ctx, tx, session, actor=PROVIDER, overwrite=False)
+        await roster.recompute(
+            ctx, tx, session, actor=PROVIDER, overwrite=False, fresh=fresh, registered=enrollment_of
+        )
         if recompute_roster
         else None
     )

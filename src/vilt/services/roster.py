@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from vilt.core.errors import Conflict, NotFound, ValidationFailed
 from vilt.core.roster import EntrySource, VersionReason
 from vilt.services import audit, notify
 from vilt.services.context import Actor, ServiceContext
+from vilt.storage.ids import new_ids
 from vilt.storage.models import (
     Event,
     Integration,
@@ -64,18 +65,41 @@ def window_of(session: Session) -> Window:
     return Window(session.starts_at, session.starts_at + timedelta(minutes=session.duration_minutes))
 
 
-def presences(rows: Iterable[Any], window: Window) -> dict[str, Presence]:
+PresenceRow = tuple[uuid.UUID | None, Sequence[Interval], int, int]
+"""(enrollment, intervals, poll questions answered, asked) of one matched record."""
+
+
+@dataclass(frozen=True)
+class FreshImport:
+    """An import just written, with its matched records still in memory."""
+
+    import_id: uuid.UUID
+    rows: list[PresenceRow]
+
+
+def parse_rows(rows: Iterable[Any]) -> list[PresenceRow]:
+    """Stored records (intervals as ISO pairs) as presence rows."""
+    return [
+        (
+            enrollment,
+            [Interval(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in spans],
+            answered,
+            asked,
+        )
+        for enrollment, spans, answered, asked in rows
+    ]
+
+
+def presences(rows: Iterable[PresenceRow], window: Window) -> dict[str, Presence]:
     """Per enrollment: every matched record merged (reconnects count once), clipped to the
-    scheduled window. ``rows`` are (enrollment_id, intervals, polls_answered, polls_asked)."""
+    scheduled window."""
     intervals: dict[str, list[Interval]] = defaultdict(list)
     polls: dict[str, tuple[int, int]] = {}
     for enrollment_id, spans, polls_answered, polls_asked in rows:
         if enrollment_id is None:
             continue
         key = str(enrollment_id)
-        intervals[key].extend(
-            Interval(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in spans
-        )
+        intervals[key].extend(spans)
         answered, asked = polls.get(key, (0, 0))
         polls[key] = (max(answered, polls_answered), max(asked, polls_asked))
     result = {}
@@ -126,6 +150,7 @@ async def write_version(
     always: bool = False,
     drop: Iterable[str] = (),
     rows: dict[str, tuple[uuid.UUID, core.RosterEntry]] | None = None,
+    ids: Mapping[str, uuid.UUID] | None = None,
 ) -> int | None:
     """Store the entries that differ from the current roster as a new version; lines in ``drop``
     (enrollments no longer registered) leave the roster."""
@@ -151,14 +176,19 @@ async def write_version(
     )
     closing = [rows[e.enrollment_id][0] for e in changed if e.enrollment_id in rows]
     await repo.close_entries(tx, closing + [rows[key][0] for key in dropped], number)
+    known = ids or {}
+
+    def as_uuid(value: str) -> uuid.UUID:
+        return known.get(value) or uuid.UUID(value)
+
     await repo.insert_entries(
         tx,
         [
             {
-                "id": uuid.uuid4(),
+                "id": row_id,
                 "session_id": session.id,
-                "enrollment_id": uuid.UUID(e.enrollment_id),
-                "user_id": uuid.UUID(e.user_id),
+                "enrollment_id": as_uuid(e.enrollment_id),
+                "user_id": as_uuid(e.user_id),
                 "valid_from": number,
                 "valid_to": None,
                 "attendance": e.attendance.value,
@@ -170,7 +200,7 @@ async def write_version(
                 "changed_at": e.changed_at,
                 "reason": e.reason,
             }
-            for e in changed
+            for e, row_id in zip(changed, new_ids(len(changed)), strict=True)
         ],
     )
     await tx.flush()
@@ -181,7 +211,10 @@ async def write_version(
 
 
 async def outcomes(
-    tx: AsyncSession, session: Session, enrolled: Mapping[uuid.UUID, uuid.UUID]
+    tx: AsyncSession,
+    session: Session,
+    enrolled: Mapping[uuid.UUID, uuid.UUID],
+    fresh: FreshImport | None = None,
 ) -> dict[str, Outcome | None]:
     """Per registered enrollment: the outcome of the current attendance, or None to leave it."""
     latest = await attendance_repo.latest_import(tx, session.id)
@@ -189,7 +222,11 @@ async def outcomes(
     rule = await rule_of(tx, session)
     integration = await tx.get(Integration, session.integration_id) if session.integration_id else None
     absent = non_attendee(bool(integration and integration.non_attendee_policy == "failed"))
-    present = presences(await attendance_repo.presence_rows(tx, latest.id), window) if latest else {}
+    present: dict[str, Presence] = {}
+    if latest is not None and fresh is not None and fresh.import_id == latest.id:
+        present = presences(fresh.rows, window)
+    elif latest is not None:
+        present = presences(parse_rows(await attendance_repo.presence_rows(tx, latest.id)), window)
     result: dict[str, Outcome | None] = {}
     for enrollment_id in (str(e) for e in enrolled.values()):
         presence = present.get(enrollment_id)
@@ -208,16 +245,22 @@ async def recompute(
     actor: Actor,
     overwrite: bool,
     note: str | None = None,
+    fresh: FreshImport | None = None,
+    registered: Mapping[uuid.UUID, uuid.UUID] | None = None,
 ) -> int | None:
+    """``registered`` (user → enrollment of every registered learner) may be given by a caller
+    that has just read it."""
     if session.roster_submitted_at is not None and not overwrite:
         return None  # a submitted roster is locked; syncs wait for a reopen
-    registered = await enrollments_repo.enrolled_users(tx, session.id)
+    if registered is None:
+        registered = await enrollments_repo.enrolled_users(tx, session.id)
+    ids = {str(e): e for e in registered.values()} | {str(u): u for u in registered}
     enrolled = {str(e): str(u) for u, e in registered.items()}
     rows = await _current_rows(tx, session)
     new = core.apply_sync(
         {key: entry for key, (_, entry) in rows.items()},
         enrolled,
-        await outcomes(tx, session, registered),
+        await outcomes(tx, session, registered, fresh),
         actor=actor.label,
         now=ctx.clock.now(),
         overwrite=overwrite,
@@ -233,6 +276,7 @@ async def recompute(
         always=overwrite,
         drop=[key for key in rows if key not in enrolled],
         rows=rows,
+        ids=ids,
     )
     if overwrite and number is not None:
         audit.record(

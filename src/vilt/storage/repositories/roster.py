@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vilt.storage import bulk
 from vilt.storage.models import RosterEntry, RosterVersion
 
 
@@ -72,5 +73,4 @@ async def current_rows(tx: AsyncSession, session_id: uuid.UUID) -> list[Any]:
 
 
 async def insert_entries(tx: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await tx.execute(insert(RosterEntry), list(rows))
+    await bulk.insert_rows(tx, cast(Table, RosterEntry.__table__), rows)
