@@ -68,10 +68,11 @@ async def directory(
 ) -> Directory[uuid.UUID, uuid.UUID]:
     """Only the people these reports could be: no full scan of the account's users."""
     emails = {normalize_email(r.email) for r in reports if r.email}
+    identities, registered = await enrollments_repo.matching_maps(tx, session.id)
     return Directory(
-        identities=await enrollments_repo.identities(tx, session.id),
+        identities=identities,
         emails=await users_repo.users_by_emails(tx, session.account_id, emails),
-        enrollments=await enrollments_repo.enrolled_users(tx, session.id),
+        enrollments=registered,
         participants=await repo.bindings(tx, session.id),
     )
 

@@ -166,3 +166,24 @@ async def of_event(tx: AsyncSession, event_id: uuid.UUID) -> list[Any]:
 async def ids_of_session(tx: AsyncSession, session_id: uuid.UUID) -> list[uuid.UUID]:
     rows = await tx.scalars(select(Enrollment.id).where(Enrollment.session_id == session_id))
     return list(rows.all())
+
+
+async def matching_maps(
+    tx: AsyncSession, session_id: uuid.UUID
+) -> tuple[dict[str, uuid.UUID], dict[uuid.UUID, uuid.UUID]]:
+    """In one read of the session's enrollments: identity bound at join (and registrant id) →
+    user, and user → enrollment of every registered learner."""
+    rows = await tx.execute(
+        select(
+            _COLUMNS.identity, _COLUMNS.registrant_id, _COLUMNS.user_id, _COLUMNS.id, _COLUMNS.status
+        ).where(_COLUMNS.session_id == session_id)
+    )
+    identities: dict[str, uuid.UUID] = {}
+    registered: dict[uuid.UUID, uuid.UUID] = {}
+    for identity, registrant, user, enrollment, status in rows:
+        identities[identity] = user
+        if registrant:
+            identities[registrant] = user
+        if status == "registered":
+            registered[user] = enrollment
+    return identities, registered
