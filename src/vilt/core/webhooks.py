@@ -33,11 +33,16 @@ def validate_url(errors: ErrorList, url: str | None, field_name: str = "url") ->
     if not url or not url.strip():
         errors.add(field_name, "A URL is required.")
         return
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        errors.add(field_name, "Give an absolute http:// or https:// URL.")
-    elif len(url) > 2048:
+    if len(url) > 2048:
         errors.add(field_name, "A URL has at most 2048 characters.")
+        return
+    try:
+        parts = urlsplit(url.strip())
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        errors.add(field_name, "Give an absolute http:// or https:// URL.")
 
 
 def validate_event_types(errors: ErrorList, types: Sequence[str], field_name: str = "event_types") -> None:

@@ -4,7 +4,6 @@ roster. A repeated delivery (same fingerprint) changes nothing."""
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from vilt.providers.base import AttendanceFetch
 from vilt.services import enrollments, notify, roster
 from vilt.services.context import PROVIDER, ServiceContext
 from vilt.services.sessions import due_now, mark_ended
+from vilt.storage.bulk import RawJSON
 from vilt.storage.ids import new_ids
 from vilt.storage.models import AttendanceImport, Integration, Session
 from vilt.storage.repositories import attendance as repo
@@ -30,6 +30,8 @@ from vilt.storage.repositories import enrollments as enrollments_repo
 from vilt.storage.repositories import users as users_repo
 
 log = structlog.get_logger(__name__)
+
+NO_SUGGESTIONS = RawJSON("[]")
 
 
 @dataclass(frozen=True)
@@ -46,21 +48,30 @@ def spans_of(report: ParticipantReport) -> list[list[str]]:
     return [[i.start.isoformat(), i.end.isoformat()] for i in report.intervals]
 
 
+def _spans_json(spans: list[list[str]]) -> RawJSON:
+    # ISO 8601 text needs no escaping; by hand this is several times faster than json.dumps
+    return RawJSON("[" + ",".join(f'["{a}","{b}"]' for a, b in spans) + "]")
+
+
 def fingerprint(reports: Sequence[ParticipantReport], spans: Sequence[list[list[str]]] | None = None) -> str:
+    """What makes two deliveries the same: every participant's key, email, identity, intervals
+    and poll counts, in any order."""
     if spans is None:
         spans = [spans_of(r) for r in reports]
-    canonical = sorted(
-        (
-            r.participant_key,
-            r.email or "",
-            r.bound_identity or "",
-            span,
-            r.engagement.polls_answered,
-            r.engagement.polls_asked,
+    lines = sorted(
+        "\x1f".join(
+            (
+                r.participant_key,
+                r.email or "",
+                r.bound_identity or "",
+                _spans_json(span),
+                str(r.engagement.polls_answered),
+                str(r.engagement.polls_asked),
+            )
         )
         for r, span in zip(reports, spans, strict=True)
     )
-    return hashlib.sha256(json.dumps(canonical).encode()).hexdigest()
+    return hashlib.sha256("\x1e".join(lines).encode()).hexdigest()
 
 
 async def directory(
@@ -135,7 +146,7 @@ async def import_reports(
                 "display_name": report.display_name[:255],
                 "bound_identity": report.bound_identity,
                 "role": report.role,
-                "intervals": span,
+                "intervals": _spans_json(span),
                 "total_seconds": report.total_seconds,
                 "polls_answered": report.engagement.polls_answered,
                 "polls_asked": report.engagement.polls_asked,
@@ -144,7 +155,7 @@ async def import_reports(
                 "user_id": user,
                 "enrollment_id": enrollment,
                 "match_method": method.value,
-                "suggestions": []
+                "suggestions": NO_SUGGESTIONS
                 if user is not None
                 else [str(s) for s in suggestions.get(name_key(report.display_name), [])[:5]],
             }

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core import roster as core
-from vilt.core.attendance import Interval, seconds_within, total_seconds
+from vilt.core.attendance import Interval, clip, merge_intervals
 from vilt.core.completion import (
     AttendanceMark,
     Completion,
@@ -104,10 +104,10 @@ def presences(rows: Iterable[PresenceRow], window: Window) -> dict[str, Presence
         polls[key] = (max(answered, polls_answered), max(asked, polls_asked))
     result = {}
     for key, (answered, asked) in polls.items():
-        found = intervals.get(key, [])
+        merged = merge_intervals(intervals.get(key, ()))  # once: reconnects count once
         result[key] = Presence(
-            seconds_in_window=int(seconds_within(found, window.starts_at, window.ends_at)),
-            total_seconds=int(total_seconds(found)),
+            seconds_in_window=int(sum(i.seconds for i in clip(merged, window.starts_at, window.ends_at))),
+            total_seconds=int(sum(i.seconds for i in merged)),
             polls_answered=answered,
             polls_asked=asked,
         )
@@ -254,8 +254,12 @@ async def recompute(
         return None  # a submitted roster is locked; syncs wait for a reopen
     if registered is None:
         registered = await enrollments_repo.enrolled_users(tx, session.id)
-    ids = {str(e): e for e in registered.values()} | {str(u): u for u in registered}
-    enrolled = {str(e): str(u) for u, e in registered.items()}
+    ids: dict[str, uuid.UUID] = {}
+    enrolled: dict[str, str] = {}
+    for user, enrollment in registered.items():
+        enrollment_key, user_key = str(enrollment), str(user)
+        ids[enrollment_key], ids[user_key] = enrollment, user
+        enrolled[enrollment_key] = user_key
     rows = await _current_rows(tx, session)
     new = core.apply_sync(
         {key: entry for key, (_, entry) in rows.items()},
