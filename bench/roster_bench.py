@@ -21,6 +21,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -259,6 +260,14 @@ def settle(db: Database) -> None:
 
 
 def rss_mb() -> float:
+    """Peak resident memory of this process. VmHWM belongs to this program's own address space;
+    ru_maxrss would carry over the parent's peak across fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -350,6 +359,7 @@ def drop_postgres(server_url: str, name: str) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     scratch: str | None = None
+    folder: str | None = None
     if args.database_url.startswith("postgres"):
         scratch, plain = fresh_postgres(args.database_url)
         url = plain
@@ -381,6 +391,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if scratch is not None:
             drop_postgres(args.database_url, scratch)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def report(dialect: str, args: argparse.Namespace, outcome: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Table, Uuid
@@ -67,11 +68,17 @@ async def insert_rows(tx: AsyncSession, table: Table, rows: Sequence[dict[str, A
     columns = list(rows[0])
     connection = await tx.connection()
     sqlite = connection.dialect.name == "sqlite"
-    converters = [_converter(table.c[name].type, sqlite) for name in columns]
-    values = [
-        tuple(row[c] if f is None else f(row[c]) for c, f in zip(columns, converters, strict=True))
-        for row in rows
-    ]
+    take = itemgetter(*columns)
+    convert = [(i, f) for i, name in enumerate(columns) if (f := _converter(table.c[name].type, sqlite))]
+    values: list[Any] = [take(row) for row in rows]
+    if len(columns) == 1:
+        values = [(value,) for value in values]  # itemgetter of one key gives the bare value
+    if convert:
+        for index, row in enumerate(values):
+            row = list(row)
+            for column, function in convert:
+                row[column] = function(row[column])
+            values[index] = row
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
