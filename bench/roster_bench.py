@@ -409,6 +409,9 @@ def report(dialect: str, args: argparse.Namespace, outcome: dict[str, Any]) -> d
         "import_seconds_median": round(imported, 3),
         "import_seconds_all": [round(r["import_seconds"], 3) for r in runs],
         "ratio_import_to_bare": round(imported / bare, 2),
+        "bare_cpu_seconds_median": round(statistics.median(r["bare_cpu_seconds"] for r in runs), 3),
+        "import_cpu_seconds_median": round(statistics.median(r["import_cpu_seconds"] for r in runs), 3),
+        "load_average": [round(r["load_average"], 1) for r in runs],
         "rss_before_import_mb": round(max(r["rss_before_mb"] for r in runs), 1),
         "rss_peak_mb": round(max(r["rss_peak_mb"] for r in runs), 1),
         "records": runs[0]["records"],
@@ -423,6 +426,9 @@ def report(dialect: str, args: argparse.Namespace, outcome: dict[str, Any]) -> d
     print(f"  import (median)          {summary['import_seconds_median']:>8} s")
     print(f"  import, every run        {summary['import_seconds_all']}")
     print(f"  import / bare            {summary['ratio_import_to_bare']:>8} x")
+    print(f"  CPU of this process      {summary['import_cpu_seconds_median']:>8} s import")
+    print(f"                           {summary['bare_cpu_seconds_median']:>8} s bare (SQLite: in-process)")
+    print(f"  load average meanwhile   {summary['load_average']}")
     print(f"  peak RSS of the importer {summary['rss_peak_mb']:>8} MB")
     print(f"  RSS before the import    {summary['rss_before_import_mb']:>8} MB")
     print(f"  records {summary['records']:,}, roster lines {summary['roster_lines']:,}")
