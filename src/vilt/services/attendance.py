@@ -21,7 +21,7 @@ from vilt.core.planner import AttendanceState
 from vilt.core.sessions import SessionState
 from vilt.metrics import ATTENDANCE_RECORDS
 from vilt.providers.base import AttendanceFetch
-from vilt.services import enrollments, notify, roster
+from vilt.services import enrollments, notify, presence, roster
 from vilt.services.context import PROVIDER, ServiceContext
 from vilt.services.sessions import due_now, mark_ended
 from vilt.storage.bulk import RawJSON
@@ -176,7 +176,7 @@ async def _import(
     tx.add(record)
     await tx.flush()
     rows = []
-    present: list[roster.PresenceRow] = []
+    present: list[presence.PresenceRow] = []
     for (report, user, method), span, row_id in zip(identified, spans, new_ids(len(identified)), strict=True):
         enrollment = enrollment_of.get(user) if user is not None else None
         if enrollment is not None:
@@ -220,7 +220,7 @@ async def _import(
     matched = len(present)
     # the roster is computed from what is in hand, not read back (when this import is the one
     # the roster follows: see attendance_repo.latest_import)
-    fresh = roster.FreshImport(record.id, present)
+    fresh = presence.FreshImport(record.id, present)
     version = (
         await roster.recompute(
             ctx, tx, session, actor=PROVIDER, overwrite=False, fresh=fresh, registered=enrollment_of

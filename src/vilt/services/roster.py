@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core import roster as core
-from vilt.core.attendance import Interval, clip, merge_intervals
 from vilt.core.completion import (
     AttendanceMark,
     Completion,
@@ -24,10 +22,11 @@ from vilt.core.completion import (
     evaluate,
     non_attendee,
 )
-from vilt.core.errors import NotFound
+from vilt.core.errors import Conflict, NotFound, ValidationFailed
 from vilt.core.roster import EntrySource, VersionReason
 from vilt.services import audit, notify
 from vilt.services.context import Actor, ServiceContext
+from vilt.services.presence import FreshImport, parse_rows, presences
 from vilt.storage.ids import new_ids
 from vilt.storage.models import (
     Event,
@@ -63,55 +62,6 @@ async def rule_of(tx: AsyncSession, session: Session) -> CompletionRule:
 
 def window_of(session: Session) -> Window:
     return Window(session.starts_at, session.starts_at + timedelta(minutes=session.duration_minutes))
-
-
-PresenceRow = tuple[uuid.UUID | None, Sequence[Interval], int, int]
-"""(enrollment, intervals, poll questions answered, asked) of one matched record."""
-
-
-@dataclass(frozen=True)
-class FreshImport:
-    """An import just written, with its matched records still in memory."""
-
-    import_id: uuid.UUID
-    rows: list[PresenceRow]
-
-
-def parse_rows(rows: Iterable[Any]) -> list[PresenceRow]:
-    """Stored records (intervals as ISO pairs) as presence rows."""
-    return [
-        (
-            enrollment,
-            [Interval(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in spans],
-            answered,
-            asked,
-        )
-        for enrollment, spans, answered, asked in rows
-    ]
-
-
-def presences(rows: Iterable[PresenceRow], window: Window) -> dict[str, Presence]:
-    """Per enrollment: every matched record merged (reconnects count once), clipped to the
-    scheduled window."""
-    intervals: dict[str, list[Interval]] = defaultdict(list)
-    polls: dict[str, tuple[int, int]] = {}
-    for enrollment_id, spans, polls_answered, polls_asked in rows:
-        if enrollment_id is None:
-            continue
-        key = str(enrollment_id)
-        intervals[key].extend(spans)
-        answered, asked = polls.get(key, (0, 0))
-        polls[key] = (max(answered, polls_answered), max(asked, polls_asked))
-    result = {}
-    for key, (answered, asked) in polls.items():
-        merged = merge_intervals(intervals.get(key, ()))  # once: reconnects count once
-        result[key] = Presence(
-            seconds_in_window=int(sum(i.seconds for i in clip(merged, window.starts_at, window.ends_at))),
-            total_seconds=int(sum(i.seconds for i in merged)),
-            polls_answered=answered,
-            polls_asked=asked,
-        )
-    return result
 
 
 def _entry(row: Any) -> core.RosterEntry:
@@ -335,3 +285,126 @@ async def compare(tx: AsyncSession, session: Session, before: int, after: int) -
     )
     new = {str(r.enrollment_id): to_core(r) for r in await repo.entries_at(tx, session.id, after)}
     return core.diff(old, new)
+
+
+async def edit(
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    session: Session,
+    enrollment_id: uuid.UUID,
+    *,
+    attendance: AttendanceMark | None,
+    completion: Completion | None,
+    seconds: int | None,
+    reason: str,
+    actor: Actor,
+) -> int:
+    core.ensure_editable(session.roster_submitted_at)
+    if not reason.strip():
+        raise ValidationFailed.one("reason", "Say why the result is changed by hand.")
+    if attendance is None and completion is None and seconds is None:
+        raise ValidationFailed.one("completion", "Give an attendance, a completion or seconds to change.")
+    enrolled = await enrollments_repo.enrolled_users(tx, session.id)
+    users = {str(e): str(u) for u, e in enrolled.items()}
+    key = str(enrollment_id)
+    if key not in users:
+        raise NotFound("No registered enrollment with that id in this session.")
+    entries = await current(tx, session)
+    before = entries.get(key) or core.initial_entry(key, users[key])
+    after = core.manual_edit(
+        before,
+        attendance=attendance,
+        completion=completion,
+        seconds=seconds,
+        reason=reason.strip(),
+        actor=actor.label,
+        now=ctx.clock.now(),
+    )
+    number = await write_version(
+        ctx,
+        tx,
+        session,
+        {key: after},
+        reason=VersionReason.MANUAL,
+        actor=actor,
+        note=reason.strip(),
+        always=True,
+    )
+    assert number is not None
+    audit.record(
+        ctx,
+        tx,
+        session.account_id,
+        actor,
+        "roster.edited",
+        "enrollment",
+        enrollment_id,
+        before={
+            "attendance": before.attendance.value,
+            "completion": before.completion.value,
+            "seconds": before.seconds,
+        },
+        after={
+            "attendance": after.attendance.value,
+            "completion": after.completion.value,
+            "seconds": after.seconds,
+        },
+        reason=reason.strip(),
+    )
+    return number
+
+
+def ensure_update_allowed(ctx: ServiceContext, session: Session, confirmed: bool) -> None:
+    core.ensure_update_allowed(session.ended_at, ctx.clock.now())
+    core.ensure_editable(session.roster_submitted_at)
+    if not confirmed:
+        raise ValidationFailed.one(
+            "confirm_overwrite",
+            "Updating the roster overwrites it, manual edits included; send confirm_overwrite: true.",
+        )
+
+
+async def submit(ctx: ServiceContext, tx: AsyncSession, session: Session, actor: Actor) -> None:
+    if session.roster_submitted_at is not None:
+        raise Conflict("The roster was submitted already.", submitted_at=session.roster_submitted_at)
+    if session.state != "ended":
+        raise Conflict("A roster can be submitted once the session has ended.", state=session.state)
+    session.roster_submitted_at = ctx.clock.now()
+    session.roster_submitted_by = actor.label
+    submitted = await view(tx, session)
+    audit.record(
+        ctx,
+        tx,
+        session.account_id,
+        actor,
+        "roster.submitted",
+        "session",
+        session.id,
+        after={"version": submitted.version, "summary": core.summary(submitted.entries)},
+    )
+    await notify.roster_submitted(ctx, tx, session, version=submitted.version, entries=submitted.entries)
+
+
+async def reopen(ctx: ServiceContext, tx: AsyncSession, session: Session, actor: Actor, reason: str) -> None:
+    if session.roster_submitted_at is None:
+        raise Conflict("The roster is not submitted; there is nothing to reopen.")
+    if not reason.strip():
+        raise ValidationFailed.one("reason", "Say why the submitted roster is reopened.")
+    audit.record(
+        ctx,
+        tx,
+        session.account_id,
+        actor,
+        "roster.reopened",
+        "session",
+        session.id,
+        before={
+            "submitted_at": session.roster_submitted_at.isoformat(),
+            "submitted_by": session.roster_submitted_by,
+        },
+        reason=reason.strip(),
+    )
+    session.roster_submitted_at = None
+    session.roster_submitted_by = None
+    # attendance that arrived while the roster was locked applies now (hand edits still win)
+    await recompute(ctx, tx, session, actor=actor, overwrite=False, note="Reopened: " + reason.strip())

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vilt.core.errors import when
 from vilt.providers.base import AttendanceFetch, MeetingRef, MeetingSpec
 from vilt.providers.errors import ProviderError
-from vilt.services import attendance, roster, roster_edits, sessions, sync
+from vilt.services import attendance, roster, sessions, sync
 from vilt.services.context import Actor, ServiceContext
 from vilt.storage.models import Integration
 from vilt.storage.repositories import attendance as attendance_repo
@@ -37,7 +37,7 @@ async def prepare(
     ctx: ServiceContext, tx: AsyncSession, account_id: uuid.UUID, session_id: uuid.UUID, confirmed: bool
 ) -> UpdateJob:
     session = await sessions.get(tx, account_id, session_id)
-    roster_edits.ensure_update_allowed(ctx, session, confirmed)
+    roster.ensure_update_allowed(ctx, session, confirmed)
     integration = await tx.get(Integration, session.integration_id) if session.integration_id else None
     ref = sync.meeting_ref(session)
     spec = await sync.meeting_spec(ctx, tx, session, integration) if integration and ref else None
@@ -63,7 +63,7 @@ async def finish(
     actor: Actor,
 ) -> UpdateOutcome:
     session = await sessions.get(tx, account_id, job.session_id, for_update=True)
-    roster_edits.ensure_update_allowed(ctx, session, True)
+    roster.ensure_update_allowed(ctx, session, True)
     if isinstance(fetched, AttendanceFetch) and fetched.ready:
         await attendance.import_fetched(
             ctx,

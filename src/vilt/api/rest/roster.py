@@ -14,7 +14,7 @@ from vilt.api.rest.common import ERRORS, Body
 from vilt.core.completion import AttendanceMark, Completion
 from vilt.core.roster import RosterEntry, summary
 from vilt.services import roster as service
-from vilt.services import roster_edits, roster_update
+from vilt.services import roster_update
 from vilt.services import sessions as sessions_service
 from vilt.storage.models import User
 from vilt.storage.repositories import audit as audit_repo
@@ -146,7 +146,7 @@ async def edit_entry(
     """Change one learner's result by hand. It wins over later automatic syncs."""
     async with runtime.db.transaction() as tx:
         session = await sessions_service.get(tx, principal.account_id, session_id, for_update=True)
-        await roster_edits.edit(
+        await service.edit(
             runtime.ctx,
             tx,
             session,
@@ -187,7 +187,7 @@ async def submit_roster(session_id: uuid.UUID, runtime: RuntimeDep, principal: P
     """Lock the roster and publish its results."""
     async with runtime.db.transaction() as tx:
         session = await sessions_service.get(tx, principal.account_id, session_id, for_update=True)
-        await roster_edits.submit(runtime.ctx, tx, session, principal.actor)
+        await service.submit(runtime.ctx, tx, session, principal.actor)
     return await _roster(runtime, principal.account_id, session_id)
 
 
@@ -197,7 +197,7 @@ async def reopen_roster(
 ) -> RosterOut:
     async with runtime.db.transaction() as tx:
         session = await sessions_service.get(tx, principal.account_id, session_id, for_update=True)
-        await roster_edits.reopen(runtime.ctx, tx, session, principal.actor, body.reason)
+        await service.reopen(runtime.ctx, tx, session, principal.actor, body.reason)
     return await _roster(runtime, principal.account_id, session_id)
 
 
