@@ -234,3 +234,22 @@ async def test_rotation_signs_with_both_secrets_and_a_disabled_endpoint_fails_vi
     assert len(receiver.accepted) == 2
     assert len(receiver.attempts[-1]["webhook-signature"].split(" ")) == 1
     assert first["id"] != second["id"]
+
+
+async def test_the_end_of_a_session_is_announced_once_whichever_path_ends_it(harness: Harness) -> None:
+    receiver = Receiver()
+    attach(harness, receiver)
+    main = await endpoint(harness, event_types=["session.ended", "session.updated"])
+    receiver.verifiers["main"] = SandboxWebhook(main["secret"], harness.clock)
+    _, by_import, (learner,) = await schedule(harness, learners=1)
+    _, by_hand, _ = await schedule(harness)
+    _, forgotten, _ = await schedule(harness)
+    await import_reports(harness, by_import["id"], report("a", (0, 60), email=learner["email"]))
+    await harness.post(f"/api/v1/sessions/{by_hand['id']}/end")
+    await harness.post(f"/api/v1/sessions/{by_hand['id']}/end")
+    for _ in range(4):  # the scheduled end, then two hours: auto-end by the worker
+        await harness.advance(3600)
+        await harness.tick()
+    assert (await harness.get(f"/api/v1/sessions/{forgotten['id']}")).json()["ended_by"] == "auto-end"
+    ended = [m["data"]["id"] for m in receiver.accepted if m["type"] == "session.ended"]
+    assert sorted(ended) == sorted([by_import["id"], by_hand["id"], forgotten["id"]])

@@ -52,7 +52,21 @@ async def session_updated(
 
 
 async def session_ended(ctx: ServiceContext, tx: AsyncSession, session: Session) -> None:
-    await webhooks.emit(ctx, tx, session.account_id, "session.ended", session_data(session))
+    """Owed once per end, however many paths notice it."""
+    ended = session.ended_at.isoformat() if session.ended_at else ""
+    await webhooks.emit(
+        ctx, tx, session.account_id, "session.ended", session_data(session), key=f"{session.id}:{ended}"
+    )
+
+
+async def state_changed(ctx: ServiceContext, tx: AsyncSession, session: Session, before: str) -> None:
+    """After the worker acted: announce a session that went live or ended meanwhile."""
+    if session.state == before:
+        return
+    if session.state == "ended":
+        await session_ended(ctx, tx, session)
+    elif session.state == "live":
+        await session_updated(ctx, tx, session, ["state"])
 
 
 async def _entries(

@@ -185,6 +185,16 @@ async def perform(ctx: ServiceContext, prepared: Prepared) -> Result:
 async def apply(
     ctx: ServiceContext, tx: AsyncSession, session: Session, prepared: Prepared, result: Result
 ) -> None:
+    before = session.state
+    await _apply(ctx, tx, session, prepared, result)
+    # whatever action moved the session (auto-end, the provider ending or starting it), the LMS
+    # is told in this same transaction
+    await notify.state_changed(ctx, tx, session, before)
+
+
+async def _apply(
+    ctx: ServiceContext, tx: AsyncSession, session: Session, prepared: Prepared, result: Result
+) -> None:
     now = ctx.clock.now()
     action = prepared.action
     session.updated_at = now
@@ -211,7 +221,6 @@ async def apply(
         session.end_pending = False
     elif action == Action.AUTO_END:
         mark_ended(session, now, "auto-end", provider_ended=False, integration=prepared.integration)
-        await notify.session_ended(ctx, tx, session)
         log.info("session.auto_ended", session=str(session.id))
     elif action == Action.CHECK_LIVE:
         await _apply_live(ctx, tx, session, prepared, result, now)
@@ -271,7 +280,6 @@ async def _apply_live(
         if session.state == SessionState.SCHEDULED.value:
             session.state = SessionState.LIVE.value
             session.started_at = status.started_at or now
-            await notify.session_updated(ctx, tx, session, ["state"])
             log.info("session.started_on_provider", session=str(session.id))
         return
     if status.exists:
@@ -279,7 +287,6 @@ async def _apply_live(
     if session.provider_data.get("seen_running") or session.provider_data.get("end_reported"):
         # it ran and now it is gone: the provider ended it
         mark_ended(session, now, "provider", provider_ended=True, integration=prepared.integration)
-        await notify.session_ended(ctx, tx, session)
         log.info("session.ended_on_provider", session=str(session.id))
     else:
         # an unused meeting expired or the server forgot it: create it again before anyone joins

@@ -39,17 +39,24 @@ DataSource = dict[str, Any] | Callable[[], Awaitable[dict[str, Any]]]
 
 
 async def emit(
-    ctx: ServiceContext, tx: AsyncSession, account_id: uuid.UUID, event_type: str, data: DataSource
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    account_id: uuid.UUID,
+    event_type: str,
+    data: DataSource,
+    *,
+    key: str | None = None,
 ) -> int:
     """Owe ``event_type`` to every active endpoint of the account subscribed to it; returns how
-    many. ``data`` may be a coroutine factory, so nothing is built when nobody listens."""
+    many. ``data`` may be a coroutine factory, so nothing is built when nobody listens. With a
+    ``key`` the same event is owed once, however often it is emitted."""
     endpoints = [e for e in await repo.active(tx, account_id) if subscribed(e.event_types, event_type)]
     if not endpoints:
         return 0
     now = ctx.clock.now()
     body = data if isinstance(data, dict) else await data()
     payload = envelope(event_type, now, body)
-    event_id = uuid.uuid4().hex
+    event_id = f"{event_type}:{key}" if key else uuid.uuid4().hex
     for endpoint in endpoints:
         await deliveries.enqueue(
             tx,
