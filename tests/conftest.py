@@ -200,8 +200,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-async def make_harness(database_url: str, *, sandbox: bool = True) -> Harness:
-    clock = AdjustableClock(T0, frozen=True)
+async def make_harness(database_url: str, *, sandbox: bool = True, start: datetime = T0) -> Harness:
+    clock = AdjustableClock(start, frozen=True)
     runtime = build_runtime(make_settings(database_url, sandbox=sandbox), clock=clock)
     app = create_app(runtime, run_worker=False)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)

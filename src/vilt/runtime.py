@@ -18,6 +18,7 @@ from vilt.services.launch_log import LaunchLog
 from vilt.services.lti.grades import ScoreSender
 from vilt.services.lti.hub import LtiHub
 from vilt.services.provider_hub import ProviderHub
+from vilt.services.webhooks import WebhookSender
 from vilt.settings import Settings
 from vilt.storage.db import Database
 from vilt.storage.secrets import SecretBox
@@ -78,6 +79,7 @@ def build_runtime(
         launches=LaunchLog(),
         sandbox=settings.sandbox,
     )
+    ctx.deliveries[WebhookSender.kind] = WebhookSender(ctx, http)
     worker = Worker(db, ctx, lease=timedelta(seconds=settings.lease_seconds), batch=settings.worker_batch)
     lti = LtiHub(http, clock)
     ctx.deliveries[ScoreSender.kind] = ScoreSender(ctx, lti)

@@ -17,8 +17,10 @@ from vilt.api import problems
 from vilt.api.deps import KeyCache
 from vilt.api.rest import (
     attendance,
+    calendar,
     deliveries,
     enrollments,
+    event_results,
     events,
     integrations,
     providers,
@@ -27,6 +29,7 @@ from vilt.api.rest import (
     sessions,
     teams,
     users,
+    webhook_endpoints,
 )
 from vilt.api.webhooks import bigbluebutton
 from vilt.runtime import Runtime
@@ -75,13 +78,16 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         providers,
         integrations,
         deliveries,
+        webhook_endpoints,
         teams,
         users,
         events,
+        event_results,
         sessions,
         enrollments,
         attendance,
         roster,
+        calendar,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1", include_in_schema=runtime.sandbox)

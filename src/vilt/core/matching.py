@@ -1,7 +1,8 @@
 """Matching provider attendance to learners.
 
-Order: the identity bound at join (BBB ``userID``, a registrant id, a personal URL), then the
-email (case-insensitive, aliases included). A display-name match is only ever a suggestion.
+Order: the identity bound at join (BBB ``userID``, a registrant id, a personal URL), then an
+administrator's binding of this participant (after reviewing an unmatched record), then the email
+(case-insensitive, aliases included). A display-name match is only ever a suggestion.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ EnrollmentId = TypeVar("EnrollmentId")
 
 class MatchMethod(StrEnum):
     IDENTITY = "identity"
+    MANUAL = "manual"
+    """An administrator bound this participant to a user."""
     EMAIL = "email"
     NONE = "none"
 
@@ -36,6 +39,8 @@ class Directory(Generic[UserId, EnrollmentId]):
     """User → their enrollment in this session."""
     names: Mapping[str, Sequence[UserId]] = field(default_factory=dict)
     """``name_key`` → users with that name; used for suggestions only."""
+    participants: Mapping[str, UserId] = field(default_factory=dict)
+    """Provider participant key → user, as an administrator bound it."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,9 @@ def identify(
         user = directory.identities.get(report.bound_identity)
         if user is not None:
             return user, MatchMethod.IDENTITY
+    bound = directory.participants.get(report.participant_key)
+    if bound is not None:
+        return bound, MatchMethod.MANUAL
     if report.email:
         user = directory.emails.get(normalize_email(report.email))
         if user is not None:

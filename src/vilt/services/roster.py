@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core import roster as core
-from vilt.core.attendance import Interval, seconds_within, total_seconds
 from vilt.core.completion import (
     AttendanceMark,
     Completion,
@@ -24,11 +24,12 @@ from vilt.core.completion import (
 )
 from vilt.core.errors import Conflict, NotFound, ValidationFailed
 from vilt.core.roster import EntrySource, VersionReason
-from vilt.services import audit
+from vilt.services import audit, notify
 from vilt.services.context import Actor, ServiceContext
 from vilt.services.lti import grades as lti_grades
+from vilt.services.presence import FreshImport, parse_rows, presences
+from vilt.storage.ids import new_ids
 from vilt.storage.models import (
-    AttendanceRecord,
     Event,
     Integration,
     RosterEntry,
@@ -50,6 +51,21 @@ class RosterView:
 
 
 def to_core(row: RosterEntry) -> core.RosterEntry:
+    return _entry(row)
+
+
+async def rule_of(tx: AsyncSession, session: Session) -> CompletionRule:
+    if session.completion_rule:
+        return CompletionRule.parse(session.completion_rule)
+    event = await tx.get(Event, session.event_id)
+    return CompletionRule.parse(event.completion_rule if event and event.completion_rule else None)
+
+
+def window_of(session: Session) -> Window:
+    return Window(session.starts_at, session.starts_at + timedelta(minutes=session.duration_minutes))
+
+
+def _entry(row: Any) -> core.RosterEntry:
     return core.RosterEntry(
         enrollment_id=str(row.enrollment_id),
         user_id=str(row.user_id),
@@ -64,46 +80,13 @@ def to_core(row: RosterEntry) -> core.RosterEntry:
     )
 
 
-async def rule_of(tx: AsyncSession, session: Session) -> CompletionRule:
-    if session.completion_rule:
-        return CompletionRule.parse(session.completion_rule)
-    event = await tx.get(Event, session.event_id)
-    return CompletionRule.parse(event.completion_rule if event and event.completion_rule else None)
-
-
-def window_of(session: Session) -> Window:
-    return Window(session.starts_at, session.starts_at + timedelta(minutes=session.duration_minutes))
-
-
-def presences(records: list[AttendanceRecord], window: Window) -> dict[str, Presence]:
-    """Per enrollment: every matched record merged (reconnects count once), clipped to the
-    scheduled window."""
-    intervals: dict[str, list[Interval]] = defaultdict(list)
-    polls: dict[str, tuple[int, int]] = {}
-    for record in records:
-        if record.enrollment_id is None:
-            continue
-        key = str(record.enrollment_id)
-        intervals[key].extend(
-            Interval(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in record.intervals
-        )
-        answered, asked = polls.get(key, (0, 0))
-        polls[key] = (max(answered, record.polls_answered), max(asked, record.polls_asked))
-    result = {}
-    for key in set(intervals) | set(polls):
-        found = intervals.get(key, [])
-        answered, asked = polls.get(key, (0, 0))
-        result[key] = Presence(
-            seconds_in_window=int(seconds_within(found, window.starts_at, window.ends_at)),
-            total_seconds=int(total_seconds(found)),
-            polls_answered=answered,
-            polls_asked=asked,
-        )
-    return result
+async def _current_rows(tx: AsyncSession, session: Session) -> dict[str, tuple[uuid.UUID, core.RosterEntry]]:
+    """Enrollment → (row id, entry) of the current roster, read as plain rows."""
+    return {str(row.enrollment_id): (row.id, _entry(row)) for row in await repo.current_rows(tx, session.id)}
 
 
 async def current(tx: AsyncSession, session: Session) -> dict[str, core.RosterEntry]:
-    return {str(row.enrollment_id): to_core(row) for row in await repo.entries_at(tx, session.id)}
+    return {key: entry for key, (_, entry) in (await _current_rows(tx, session)).items()}
 
 
 async def write_version(
@@ -116,11 +99,17 @@ async def write_version(
     actor: Actor,
     note: str | None = None,
     always: bool = False,
+    drop: Iterable[str] = (),
+    rows: dict[str, tuple[uuid.UUID, core.RosterEntry]] | None = None,
+    ids: Mapping[str, uuid.UUID] | None = None,
 ) -> int | None:
-    """Store the entries that differ from the current roster as a new version."""
-    rows = {str(r.enrollment_id): r for r in await repo.entries_at(tx, session.id)}
-    changed = [entry for key, entry in new.items() if key not in rows or to_core(rows[key]) != entry]
-    if not changed and not always:
+    """Store the entries that differ from the current roster as a new version; lines in ``drop``
+    (enrollments no longer registered) leave the roster."""
+    if rows is None:
+        rows = await _current_rows(tx, session)
+    changed = [entry for key, entry in new.items() if key not in rows or rows[key][1] != entry]
+    dropped = [key for key in drop if key in rows]
+    if not changed and not dropped and not always:
         return None
     number = await repo.latest_number(tx, session.id) + 1
     now = ctx.clock.now()
@@ -132,46 +121,65 @@ async def write_version(
             reason=reason.value,
             actor=actor.label,
             note=note,
-            changed_entries=len(changed),
+            changed_entries=len(changed) + len(dropped),
             created_at=now,
         )
     )
-    await repo.close_entries(
-        tx, [rows[e.enrollment_id].id for e in changed if e.enrollment_id in rows], number
-    )
-    tx.add_all(
-        RosterEntry(
-            session_id=session.id,
-            enrollment_id=uuid.UUID(e.enrollment_id),
-            user_id=uuid.UUID(e.user_id),
-            valid_from=number,
-            valid_to=None,
-            attendance=e.attendance.value,
-            completion=e.completion.value,
-            seconds=e.seconds,
-            basis=e.basis,
-            source=e.source.value,
-            changed_by=e.changed_by,
-            changed_at=e.changed_at,
-            reason=e.reason,
-        )
-        for e in changed
+    closing = [rows[e.enrollment_id][0] for e in changed if e.enrollment_id in rows]
+    await repo.close_entries(tx, closing + [rows[key][0] for key in dropped], number)
+    known = ids or {}
+
+    def as_uuid(value: str) -> uuid.UUID:
+        return known.get(value) or uuid.UUID(value)
+
+    await repo.insert_entries(
+        tx,
+        [
+            {
+                "id": row_id,
+                "session_id": session.id,
+                "enrollment_id": as_uuid(e.enrollment_id),
+                "user_id": as_uuid(e.user_id),
+                "valid_from": number,
+                "valid_to": None,
+                "attendance": e.attendance.value,
+                "completion": e.completion.value,
+                "seconds": e.seconds,
+                "basis": e.basis,
+                "source": e.source.value,
+                "changed_by": e.changed_by,
+                "changed_at": e.changed_at,
+                "reason": e.reason,
+            }
+            for e, row_id in zip(changed, new_ids(len(changed)), strict=True)
+        ],
     )
     await tx.flush()
+    await notify.roster_updated(
+        ctx, tx, session, version=number, reason=reason.value, actor=actor.label, changed=changed
+    )
     if session.roster_submitted_at is None:
         await lti_grades.publish(ctx, tx, session, final=False)
     return number
 
 
-async def outcomes(tx: AsyncSession, session: Session) -> dict[str, Outcome | None]:
+async def outcomes(
+    tx: AsyncSession,
+    session: Session,
+    enrolled: Mapping[uuid.UUID, uuid.UUID],
+    fresh: FreshImport | None = None,
+) -> dict[str, Outcome | None]:
+    """Per registered enrollment: the outcome of the current attendance, or None to leave it."""
     latest = await attendance_repo.latest_import(tx, session.id)
-    records = await attendance_repo.records(tx, latest.id) if latest else []
     window = window_of(session)
     rule = await rule_of(tx, session)
     integration = await tx.get(Integration, session.integration_id) if session.integration_id else None
     absent = non_attendee(bool(integration and integration.non_attendee_policy == "failed"))
-    present = presences(records, window)
-    enrolled = await enrollments_repo.enrolled_users(tx, session.id)
+    present: dict[str, Presence] = {}
+    if latest is not None and fresh is not None and fresh.import_id == latest.id:
+        present = presences(fresh.rows, window)
+    elif latest is not None:
+        present = presences(parse_rows(await attendance_repo.presence_rows(tx, latest.id)), window)
     result: dict[str, Outcome | None] = {}
     for enrollment_id in (str(e) for e in enrolled.values()):
         presence = present.get(enrollment_id)
@@ -190,19 +198,31 @@ async def recompute(
     actor: Actor,
     overwrite: bool,
     note: str | None = None,
+    fresh: FreshImport | None = None,
+    registered: Mapping[uuid.UUID, uuid.UUID] | None = None,
 ) -> int | None:
+    """``registered`` (user → enrollment of every registered learner) may be given by a caller
+    that has just read it."""
     if session.roster_submitted_at is not None and not overwrite:
         return None  # a submitted roster is locked; syncs wait for a reopen
-    enrolled = {str(e): str(u) for u, e in (await enrollments_repo.enrolled_users(tx, session.id)).items()}
+    if registered is None:
+        registered = await enrollments_repo.enrolled_users(tx, session.id)
+    ids: dict[str, uuid.UUID] = {}
+    enrolled: dict[str, str] = {}
+    for user, enrollment in registered.items():
+        enrollment_key, user_key = str(enrollment), str(user)
+        ids[enrollment_key], ids[user_key] = enrollment, user
+        enrolled[enrollment_key] = user_key
+    rows = await _current_rows(tx, session)
     new = core.apply_sync(
-        await current(tx, session),
+        {key: entry for key, (_, entry) in rows.items()},
         enrolled,
-        await outcomes(tx, session),
+        await outcomes(tx, session, registered, fresh),
         actor=actor.label,
         now=ctx.clock.now(),
         overwrite=overwrite,
     )
-    return await write_version(
+    number = await write_version(
         ctx,
         tx,
         session,
@@ -211,7 +231,23 @@ async def recompute(
         actor=actor,
         note=note,
         always=overwrite,
+        drop=[key for key in rows if key not in enrolled],
+        rows=rows,
+        ids=ids,
     )
+    if overwrite and number is not None:
+        audit.record(
+            ctx,
+            tx,
+            session.account_id,
+            actor,
+            "roster.overwritten",
+            "session",
+            session.id,
+            after={"version": number},
+            reason=note,
+        )
+    return number
 
 
 async def view(tx: AsyncSession, session: Session, number: int | None = None) -> RosterView:
@@ -220,8 +256,13 @@ async def view(tx: AsyncSession, session: Session, number: int | None = None) ->
         raise NotFound(f"No roster version {number}; versions 1 to {latest} exist.")
     entries = {str(r.enrollment_id): to_core(r) for r in await repo.entries_at(tx, session.id, number)}
     if number is None:
-        for user, enrollment in (await enrollments_repo.enrolled_users(tx, session.id)).items():
-            entries.setdefault(str(enrollment), core.initial_entry(str(enrollment), str(user)))
+        # the roster is of registered learners: a canceled one leaves it at once, a promoted one
+        # joins it (its lines are closed or written with the next version)
+        registered = {
+            str(enrollment): str(user)
+            for user, enrollment in (await enrollments_repo.enrolled_users(tx, session.id)).items()
+        }
+        entries = {key: entries.get(key) or core.initial_entry(key, user) for key, user in registered.items()}
     return RosterView(
         version=number or latest,
         entries=sorted(entries.values(), key=lambda e: e.enrollment_id),
@@ -334,6 +375,7 @@ async def submit(ctx: ServiceContext, tx: AsyncSession, session: Session, actor:
     session.roster_submitted_at = ctx.clock.now()
     session.roster_submitted_by = actor.label
     await lti_grades.publish(ctx, tx, session, final=True)
+    submitted = await view(tx, session)
     audit.record(
         ctx,
         tx,
@@ -342,8 +384,9 @@ async def submit(ctx: ServiceContext, tx: AsyncSession, session: Session, actor:
         "roster.submitted",
         "session",
         session.id,
-        after={"version": await repo.latest_number(tx, session.id)},
+        after={"version": submitted.version, "summary": core.summary(submitted.entries)},
     )
+    await notify.roster_submitted(ctx, tx, session, version=submitted.version, entries=submitted.entries)
 
 
 async def reopen(ctx: ServiceContext, tx: AsyncSession, session: Session, actor: Actor, reason: str) -> None:
@@ -367,3 +410,5 @@ async def reopen(ctx: ServiceContext, tx: AsyncSession, session: Session, actor:
     )
     session.roster_submitted_at = None
     session.roster_submitted_by = None
+    # attendance that arrived while the roster was locked applies now (hand edits still win)
+    await recompute(ctx, tx, session, actor=actor, overwrite=False, note="Reopened: " + reason.strip())

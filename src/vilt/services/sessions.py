@@ -22,7 +22,7 @@ from vilt.core.sessions import (
     validate_session,
 )
 from vilt.providers.base import Capability
-from vilt.services import audit, enrollments
+from vilt.services import audit, enrollments, notify
 from vilt.services.context import Actor, ServiceContext
 from vilt.services.provider_hub import provider_info
 from vilt.storage.models import Event, Integration, Session
@@ -31,6 +31,8 @@ from vilt.storage.repositories import integrations as integrations_repo
 from vilt.storage.repositories import users as users_repo
 
 PROVIDER_FIELDS = ("title", "starts_at", "duration_minutes", "time_zone", "capacity")
+CALENDAR_FIELDS = ("title", "starts_at", "duration_minutes", "time_zone")
+"""A change to one of these is a new calendar revision (iCalendar SEQUENCE)."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ async def create(
     tx.add(session)
     await tx.flush()
     await repo.set_instructors(tx, session.id, data.instructor_ids or [])
+    await enrollments.join_series(ctx, tx, session, actor)
     if integration is not None:
         want_push(session, now)
     else:
@@ -217,6 +220,11 @@ async def update(
     rule = CompletionRule.parse(data.completion_rule) if data.completion_rule else None
     if rule:
         _check_rule(rule, integration, errors, "completion_rule")
+    elif integration is not None and new_integration_id != session.integration_id:
+        kept = session.completion_rule if "completion_rule" not in data.provided else None
+        _check_rule(
+            CompletionRule.parse(kept or event.completion_rule or None), integration, errors, "integration_id"
+        )
     if data.instructor_ids is not None:
         await _check_instructors(tx, account_id, data.instructor_ids, errors)
     errors.raise_if_any()
@@ -280,11 +288,16 @@ async def update(
         session.sync_error = None
         session.synced_revision = session.desired_revision
     session.updated_at = now
+    changed = [name for name in after if after[name] != before.get(name)]
+    if any(name in CALENDAR_FIELDS for name in changed):
+        session.sequence += 1
     if "capacity" in data.provided:
         await enrollments.promote(ctx, tx, session, actor)
     audit.record(
         ctx, tx, account_id, actor, "session.updated", "session", session.id, before=before, after=after
     )
+    if changed:
+        await notify.session_updated(ctx, tx, session, changed)
     return session
 
 
@@ -311,8 +324,10 @@ async def cancel(
     now = ctx.clock.now()
     session.cancel_pending = session.provider_ref is not None
     session.updated_at = now
+    session.sequence += 1
     due_now(session, now)
     audit.record(ctx, tx, account_id, actor, "session.canceled", "session", session.id, reason=reason)
+    await notify.session_updated(ctx, tx, session, ["state"])
     return session
 
 
@@ -336,6 +351,7 @@ async def start(
         session.updated_at = now
         due_now(session, now)
         audit.record(ctx, tx, account_id, actor, "session.started", "session", session.id)
+        await notify.session_updated(ctx, tx, session, ["state"])
     return session
 
 
@@ -371,6 +387,7 @@ async def end(
         integration = await integrations_repo.get(tx, account_id, session.integration_id)
     mark_ended(session, ctx.clock.now(), actor.label, provider_ended=False, integration=integration)
     audit.record(ctx, tx, account_id, actor, "session.ended", "session", session.id)
+    await notify.session_ended(ctx, tx, session)
     return session
 
 

@@ -29,7 +29,7 @@ from vilt.providers.base import (
     Provider,
 )
 from vilt.providers.errors import AuthExpired, NotFound, ProviderError
-from vilt.services import attendance, integrations
+from vilt.services import attendance, integrations, notify
 from vilt.services.context import ServiceContext
 from vilt.services.provider_hub import provider_info
 from vilt.services.sessions import mark_ended, want_push
@@ -183,6 +183,16 @@ async def perform(ctx: ServiceContext, prepared: Prepared) -> Result:
 
 
 async def apply(
+    ctx: ServiceContext, tx: AsyncSession, session: Session, prepared: Prepared, result: Result
+) -> None:
+    before = session.state
+    await _apply(ctx, tx, session, prepared, result)
+    # whatever action moved the session (auto-end, the provider ending or starting it), the LMS
+    # is told in this same transaction
+    await notify.state_changed(ctx, tx, session, before)
+
+
+async def _apply(
     ctx: ServiceContext, tx: AsyncSession, session: Session, prepared: Prepared, result: Result
 ) -> None:
     now = ctx.clock.now()

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.launch import DEFAULT_LEARNER_LEAD
 from vilt.core.sessions import local_time
-from vilt.services import users
+from vilt.services import event_results, users
 from vilt.storage.models import Enrollment, Event, Integration, RosterEntry, Session, User
 from vilt.storage.repositories import enrollments as enrollments_repo
 from vilt.storage.repositories import roster as roster_repo
@@ -25,6 +25,26 @@ class TranscriptLine:
     can_launch: bool
     local_starts_at: datetime
     result: RosterEntry | None
+
+
+@dataclass(frozen=True)
+class TranscriptEvent:
+    event: Event
+    result: event_results.LearnerResult
+
+
+async def event_lines(
+    tx: AsyncSession, user_id: uuid.UUID, lines: list[TranscriptLine]
+) -> list[TranscriptEvent]:
+    """The learner's result per event (series N of M, or one of the alternatives)."""
+    events: dict[uuid.UUID, Event] = {}
+    for line in lines:
+        if line.session.event_id not in events:
+            event = await tx.get(Event, line.session.event_id)
+            if event is not None:
+                events[event.id] = event
+    results = await event_results.for_user_events(tx, user_id, list(events.values()))
+    return [TranscriptEvent(event, results[event.id]) for event in events.values()]
 
 
 async def transcript(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -178,6 +179,8 @@ class Event(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     session_mode: Mapped[str] = mapped_column(String(16), default="alternative")
     completion_rule: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    series_required_parts: Mapped[int | None] = mapped_column(Integer)
+    """For a series: how many parts complete the event (N of M); empty means every part."""
     owner_team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -223,6 +226,8 @@ class Session(WorkColumns, Base):
     callback_token: Mapped[str] = mapped_column(String(64))
     roster_submitted_at: Mapped[datetime | None]
     roster_submitted_by: Mapped[str | None] = mapped_column(String(255))
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """iCalendar SEQUENCE: bumped when what a calendar shows (time, title, state) changes."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -255,6 +260,8 @@ class Enrollment(Base):
     """What Vilt gives the provider to recognise this learner (BBB userID...)."""
     registrant_id: Mapped[str | None] = mapped_column(String(255))
     join_url: Mapped[str | None] = mapped_column(Text)
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Added by attendance (the integration's walk-in policy), not enrolled ahead."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -419,6 +426,51 @@ class BrowserSession(Base):
     """What the sign-in brought along (an LTI context and roles...)."""
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class WebhookEndpoint(Base):
+    """Where an account receives signed webhooks (Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str] = mapped_column(Text, default="")
+    event_types: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    secrets: Mapped[str] = mapped_column(Text)
+    """Encrypted JSON: the signing secret, and the previous one while a rotation settles."""
+    previous_secret_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CalendarFeed(Base):
+    """A learner's schedule at a secret URL; the token is looked up by its hash."""
+
+    __tablename__ = "calendar_feeds"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token: Mapped[str] = mapped_column(Text)
+    """Encrypted, so the account can show the URL again."""
+    created_at: Mapped[datetime]
+
+
+class AttendanceBinding(Base):
+    """An administrator said who an unmatched participant was; later imports of the same
+    session keep that answer."""
+
+    __tablename__ = "attendance_bindings"
+    __table_args__ = (UniqueConstraint("session_id", "participant_key"),)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    participant_key: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    bound_by: Mapped[str] = mapped_column(String(255))
+    bound_at: Mapped[datetime]
 
 
 # the LTI tables live in their own module; imported here so the metadata is complete

@@ -29,6 +29,7 @@ class EnrollmentOut(BaseModel):
     user_id: uuid.UUID
     status: str = Field(description="registered | waitlisted | canceled")
     position: int
+    walk_in: bool = Field(description="Added by attendance (the integration's walk-in policy).")
     has_personal_url: bool
     created_at: datetime
     updated_at: datetime
@@ -46,6 +47,7 @@ def enrollment_out(row: Enrollment) -> EnrollmentOut:
         user_id=row.user_id,
         status=row.status,
         position=row.position,
+        walk_in=bool(row.walk_in),
         has_personal_url=row.join_url is not None,
         created_at=row.created_at,
         updated_at=row.updated_at,

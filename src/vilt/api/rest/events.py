@@ -33,6 +33,9 @@ class EventFields(Body):
     completion_rule: dict[str, Any] | None = Field(
         default=None, description='e.g. {"kind": "min_percent", "value": 80}'
     )
+    series_required_parts: int | None = Field(
+        default=None, description="A series is complete after this many parts (N of M); empty: every part."
+    )
     owner_team_id: uuid.UUID | None = None
 
     def to_input(self) -> EventInput:
@@ -53,6 +56,7 @@ class EventOut(BaseModel):
     capacity: int | None
     session_mode: str
     completion_rule: dict[str, Any]
+    series_required_parts: int | None
     owner_team_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
@@ -69,6 +73,7 @@ def event_out(row: Event) -> EventOut:
         capacity=row.capacity,
         session_mode=row.session_mode,
         completion_rule=dict(row.completion_rule),
+        series_required_parts=row.series_required_parts,
         owner_team_id=row.owner_team_id,
         created_at=row.created_at,
         updated_at=row.updated_at,

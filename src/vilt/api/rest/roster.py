@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
@@ -17,6 +17,7 @@ from vilt.services import roster as service
 from vilt.services import roster_update
 from vilt.services import sessions as sessions_service
 from vilt.storage.models import User
+from vilt.storage.repositories import audit as audit_repo
 from vilt.storage.repositories import enrollments as enrollments_repo
 
 router = APIRouter(prefix="/sessions/{session_id}/roster", tags=["roster"], responses=ERRORS)
@@ -247,3 +248,28 @@ async def get_version(
     principal: PrincipalDep,
 ) -> RosterOut:
     return await _roster(runtime, principal.account_id, session_id, number)
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+
+
+@router.get("/audit", response_model=list[AuditOut])
+async def roster_audit(session_id: uuid.UUID, runtime: RuntimeDep, principal: PrincipalDep) -> list[AuditOut]:
+    """Who changed what on this session and its roster, oldest first: edits by hand (before and
+    after, with the reason), bindings of unmatched records, Update roster, submit and reopen,
+    enrollments, walk-ins and promotions."""
+    async with runtime.db.reading() as tx:
+        session = await sessions_service.get(tx, principal.account_id, session_id)
+        objects = [("session", str(session.id))] + [
+            ("enrollment", str(e)) for e in await enrollments_repo.ids_of_session(tx, session.id)
+        ]
+        entries = await audit_repo.for_objects(tx, principal.account_id, objects)
+    return [AuditOut.model_validate(e, from_attributes=True) for e in entries]

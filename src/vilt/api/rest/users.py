@@ -126,10 +126,22 @@ class TranscriptLineOut(BaseModel):
     result: TranscriptResult | None
 
 
+class TranscriptEventOut(BaseModel):
+    event_id: uuid.UUID
+    event_title: str
+    session_mode: str = Field(description="alternative | series")
+    completion: str = Field(description="The result for the whole event.")
+    completed_parts: int
+    required_parts: int
+    total_parts: int
+    basis: str
+
+
 class TranscriptOut(BaseModel):
     user_id: uuid.UUID
     time_zone: str
     lines: list[TranscriptLineOut]
+    events: list[TranscriptEventOut] = Field(description="Per event: its sessions' results combined.")
 
 
 @router.get("/{user_id}/transcript", response_model=TranscriptOut)
@@ -138,6 +150,7 @@ async def get_transcript(user_id: uuid.UUID, runtime: RuntimeDep, principal: Pri
         user, lines = await transcript_service.transcript(
             tx, principal.account_id, user_id, runtime.clock.now()
         )
+        per_event = await transcript_service.event_lines(tx, user.id, lines)
     return TranscriptOut(
         user_id=user.id,
         time_zone=user.time_zone,
@@ -164,5 +177,18 @@ async def get_transcript(user_id: uuid.UUID, runtime: RuntimeDep, principal: Pri
                 else None,
             )
             for line in lines
+        ],
+        events=[
+            TranscriptEventOut(
+                event_id=e.event.id,
+                event_title=e.event.title,
+                session_mode=e.event.session_mode,
+                completion=e.result.result.completion.value,
+                completed_parts=e.result.result.completed_parts,
+                required_parts=e.result.result.required_parts,
+                total_parts=e.result.result.total_parts,
+                basis=e.result.result.basis,
+            )
+            for e in per_event
         ],
     )

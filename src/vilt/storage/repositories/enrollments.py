@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -62,11 +63,15 @@ def listing(session_id: uuid.UUID, status: str | None = None) -> Select[Enrollme
     return query.order_by(Enrollment.position, Enrollment.id)
 
 
+_COLUMNS = Enrollment.__table__.c
+"""Plain columns: reading 10,000 pairs through Core skips the ORM's per-row work."""
+
+
 async def identities(tx: AsyncSession, session_id: uuid.UUID) -> dict[str, uuid.UUID]:
     """Identity bound at join (and registrant ids) → user, for matching."""
     rows = await tx.execute(
-        select(Enrollment.identity, Enrollment.registrant_id, Enrollment.user_id).where(
-            Enrollment.session_id == session_id
+        select(_COLUMNS.identity, _COLUMNS.registrant_id, _COLUMNS.user_id).where(
+            _COLUMNS.session_id == session_id
         )
     )
     found: dict[str, uuid.UUID] = {}
@@ -80,8 +85,8 @@ async def identities(tx: AsyncSession, session_id: uuid.UUID) -> dict[str, uuid.
 async def enrolled_users(tx: AsyncSession, session_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID]:
     """User → enrollment, for every registered learner of the session."""
     rows = await tx.execute(
-        select(Enrollment.user_id, Enrollment.id).where(
-            Enrollment.session_id == session_id, Enrollment.status == "registered"
+        select(_COLUMNS.user_id, _COLUMNS.id).where(
+            _COLUMNS.session_id == session_id, _COLUMNS.status == "registered"
         )
     )
     return {user: enrollment for user, enrollment in rows}
@@ -104,3 +109,81 @@ async def users_of(tx: AsyncSession, session_id: uuid.UUID) -> dict[uuid.UUID, U
         .where(Enrollment.session_id == session_id)
     )
     return {u.id: u for u in (await tx.scalars(query)).all()}
+
+
+async def of_users(
+    tx: AsyncSession, session_id: uuid.UUID, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, Enrollment]:
+    """The enrollments (any status) of these users in one session."""
+    found: dict[uuid.UUID, Enrollment] = {}
+    items = list(user_ids)
+    for start in range(0, len(items), 900):
+        query = select(Enrollment).where(
+            Enrollment.session_id == session_id, Enrollment.user_id.in_(items[start : start + 900])
+        )
+        found.update({e.user_id: e for e in (await tx.scalars(query)).all()})
+    return found
+
+
+async def series_members(
+    tx: AsyncSession, event_id: uuid.UUID, *, exclude_session: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Users enrolled (registered or waitlisted) in any part of an event, in enrollment order."""
+    query = (
+        select(Enrollment.user_id, func.min(Enrollment.created_at))
+        .join(Session, Session.id == Enrollment.session_id)
+        .where(Session.event_id == event_id, Enrollment.status != "canceled")
+        .group_by(Enrollment.user_id)
+        .order_by(func.min(Enrollment.created_at), Enrollment.user_id)
+    )
+    if exclude_session is not None:
+        query = query.where(Enrollment.session_id != exclude_session)
+    return [user for user, _ in (await tx.execute(query)).all()]
+
+
+async def of_event_user(tx: AsyncSession, event_id: uuid.UUID, user_id: uuid.UUID) -> list[Any]:
+    """(enrollment, session) for one learner across an event's sessions."""
+    query = (
+        select(Enrollment, Session)
+        .join(Session, Session.id == Enrollment.session_id)
+        .where(Session.event_id == event_id, Enrollment.user_id == user_id)
+        .order_by(Session.starts_at)
+    )
+    return list((await tx.execute(query)).all())
+
+
+async def of_event(tx: AsyncSession, event_id: uuid.UUID) -> list[Any]:
+    """(enrollment, session) for every enrollment in an event's sessions."""
+    query = (
+        select(Enrollment, Session)
+        .join(Session, Session.id == Enrollment.session_id)
+        .where(Session.event_id == event_id)
+        .order_by(Session.starts_at, Enrollment.position)
+    )
+    return list((await tx.execute(query)).all())
+
+
+async def ids_of_session(tx: AsyncSession, session_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await tx.scalars(select(Enrollment.id).where(Enrollment.session_id == session_id))
+    return list(rows.all())
+
+
+async def matching_maps(
+    tx: AsyncSession, session_id: uuid.UUID
+) -> tuple[dict[str, uuid.UUID], dict[uuid.UUID, uuid.UUID]]:
+    """In one read of the session's enrollments: identity bound at join (and registrant id) →
+    user, and user → enrollment of every registered learner."""
+    rows = await tx.execute(
+        select(
+            _COLUMNS.identity, _COLUMNS.registrant_id, _COLUMNS.user_id, _COLUMNS.id, _COLUMNS.status
+        ).where(_COLUMNS.session_id == session_id)
+    )
+    identities: dict[str, uuid.UUID] = {}
+    registered: dict[uuid.UUID, uuid.UUID] = {}
+    for identity, registrant, user, enrollment, status in rows:
+        identities[identity] = user
+        if registrant:
+            identities[registrant] = user
+        if status == "registered":
+            registered[user] = enrollment
+    return identities, registered

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vilt.storage import bulk
 from vilt.storage.models import RosterEntry, RosterVersion
 
 
@@ -60,3 +62,15 @@ async def current_for_enrollments(
         )
     )
     return {r.enrollment_id: r for r in rows.all()}
+
+
+async def current_rows(tx: AsyncSession, session_id: uuid.UUID) -> list[Any]:
+    """The current lines as plain rows (no ORM objects: a roster may have 10,000 of them)."""
+    query = select(*RosterEntry.__table__.columns).where(
+        RosterEntry.session_id == session_id, RosterEntry.valid_to.is_(None)
+    )
+    return list((await tx.execute(query)).all())
+
+
+async def insert_entries(tx: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await bulk.insert_rows(tx, cast(Table, RosterEntry.__table__), rows)

@@ -68,9 +68,10 @@ async def users_by_emails(
     items = list(emails)
     for start in range(0, len(items), 900):
         chunk = items[start : start + 900]
+        columns = UserEmail.__table__.c
         rows = await tx.execute(
-            select(UserEmail.email_normalized, UserEmail.user_id).where(
-                UserEmail.account_id == account_id, UserEmail.email_normalized.in_(chunk)
+            select(columns.email_normalized, columns.user_id).where(
+                columns.account_id == account_id, columns.email_normalized.in_(chunk)
             )
         )
         found.update({email: user for email, user in rows})

@@ -1,6 +1,6 @@
 """LTI 1.3 tool: platforms, tool keys, tickets, contexts, resource links, proctoring
 
-Revision ID: i5a
+Revision ID: 0004
 Revises: 0003
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 import vilt.storage.types
 
-revision: str = "i5a"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
