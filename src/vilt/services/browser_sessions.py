@@ -1,5 +1,8 @@
 """Signed-in browsers. The cookie carries a random token; the database keeps its hash, the
-user, how they signed in (password or LTI), a CSRF token, and when it expires."""
+user, how they signed in (password or LTI), a CSRF token, and when it expires.
+
+Expiry follows real time even in sandbox mode: moving the demo's clock a day on must not sign
+out the person trying it."""
 
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ async def open_session(
 ) -> str:
     """Sign ``user`` in; returns the token for the cookie (shown once, stored hashed)."""
     token = secrets.token_urlsafe(32)
-    now = ctx.clock.now()
+    now = ctx.wall_clock.now()
     tx.add(
         BrowserSession(
             token_hash=_hash(token),
@@ -71,7 +74,7 @@ async def resolve(ctx: ServiceContext, tx: AsyncSession, token: str | None) -> S
     if found is None:
         return None
     session, user = found
-    if session.expires_at <= ctx.clock.now():
+    if session.expires_at <= ctx.wall_clock.now():
         return None
     return SignedIn(session, user)
 

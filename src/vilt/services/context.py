@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vilt.clock import Clock
+from vilt.clock import Clock, SystemClock
 from vilt.services.launch_log import LaunchLog
 from vilt.services.provider_hub import ProviderHub
 from vilt.storage.secrets import SecretBox
@@ -40,6 +40,8 @@ class ServiceContext:
     launches: LaunchLog
     sandbox: bool = False
     deliveries: dict[str, DeliveryHandler] = field(default_factory=dict)
+    wall_clock: Clock = field(default_factory=SystemClock)
+    """Real time, for what must not follow the sandbox clock (how long a browser stays signed in)."""
     """Senders of outgoing deliveries, by kind."""
 
     def url(self, path: str) -> str:
