@@ -16,6 +16,7 @@ from vilt.sandbox.registry import SIMULATORS
 from vilt.services.context import ServiceContext
 from vilt.services.launch_log import LaunchLog
 from vilt.services.provider_hub import ProviderHub
+from vilt.services.provider_state import DatabaseState
 from vilt.settings import Settings
 from vilt.storage.db import Database
 from vilt.storage.secrets import SecretBox
@@ -66,7 +67,13 @@ def build_runtime(
     secrets = SecretBox.from_setting(secret_key)
     http = HttpEnvironment(timeout=settings.provider_timeout_seconds, routes=routes)
     db = Database(settings.database_url)
-    hub = ProviderHub(http, clock, settings.base_url, secrets)
+    hub = ProviderHub(
+        http,
+        clock,
+        settings.base_url,
+        secrets,
+        state_factory=lambda i: DatabaseState(db, secrets, clock, i.id, i.revision),
+    )
     ctx = ServiceContext(
         clock=clock,
         secrets=secrets,

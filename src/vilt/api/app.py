@@ -27,7 +27,7 @@ from vilt.api.rest import (
     teams,
     users,
 )
-from vilt.api.webhooks import bigbluebutton
+from vilt.api.webhooks import bigbluebutton, zoom
 from vilt.runtime import Runtime
 
 DESCRIPTION = """
@@ -85,6 +85,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1", include_in_schema=runtime.sandbox)
     app.include_router(bigbluebutton.router, prefix="/api/v1")
+    app.include_router(zoom.router, prefix="/api/v1")
     for kind, simulator in runtime.simulators.items():
         app.mount(runtime.sandbox_prefix(kind), simulator.app, name=f"sandbox-{kind}")
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.errors import Conflict, NotFound
 from vilt.core.scheduling import EnrollmentStatus, admit, effective_capacity, promotions
-from vilt.services import audit, users
+from vilt.services import audit, registrations, users
 from vilt.services.context import Actor, ServiceContext
 from vilt.storage.models import Enrollment, Event, Session
 from vilt.storage.repositories import enrollments as repo
@@ -59,6 +59,8 @@ async def enroll(
         )
         tx.add(enrollment)
     await tx.flush()
+    if status == EnrollmentStatus.REGISTERED:
+        await registrations.note_change(ctx, tx, session)
     audit.record(
         ctx,
         tx,
@@ -124,6 +126,8 @@ async def promote(ctx: ServiceContext, tx: AsyncSession, session: Session, actor
             after={"status": "registered"},
         )
     await tx.flush()
+    if chosen:
+        await registrations.note_change(ctx, tx, session)
     return chosen
 
 
