@@ -394,7 +394,7 @@ class ZoomSimulator(Simulator):
             {
                 "id": str(m.id),
                 "kind": m.kind,
-                "topic": m.topic,
+                "title": m.topic,
                 "host": m.host.email,
                 "state": "running" if m.current else ("ended" if m.instances else "created"),
                 "start_time": zoom_time(m.start_time),
