@@ -147,6 +147,9 @@ class ProviderInfo:
     unsupported: Mapping[str, str] = field(default_factory=dict)
     """Features this provider lacks, each with the reason shown to users."""
     docs_url: str | None = None
+    integration_defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Defaults a new integration of this kind starts with, where they differ from Vilt's
+    (Teams: non-attendees are marked failed)."""
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
