@@ -20,6 +20,7 @@ from vilt.api.rest import (
     enrollments,
     events,
     integrations,
+    oauth,
     providers,
     roster,
     sandbox,
@@ -83,6 +84,7 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         roster,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(oauth.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1", include_in_schema=runtime.sandbox)
     app.include_router(bigbluebutton.router, prefix="/api/v1")
     app.include_router(zoom.router, prefix="/api/v1")

@@ -25,7 +25,9 @@ class TimedASGITransport(httpx.ASGITransport):
         if not limit:
             return await super().handle_async_request(request)
         try:
-            return await asyncio.wait_for(super().handle_async_request(request), timeout=limit)
+            # in this task (no wrapping task): the app's own tasks and connections stay where they were
+            async with asyncio.timeout(limit):
+                return await super().handle_async_request(request)
         except TimeoutError:
             raise httpx.ReadTimeout("The in-process route did not answer in time.", request=request) from None
 
