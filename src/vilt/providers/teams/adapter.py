@@ -177,6 +177,12 @@ class TeamsAdapter:
             raise Invalid("The sign-in gave no refresh token; the app must allow offline_access.")
         me = await self.graph.json("GET", "/me", params={"$select": "id,displayName,userPrincipalName,mail"})
         label = _label(me)
+        licences = await self.graph.json("GET", "/me/licenseDetails")
+        if not licences.get("value"):
+            raise Invalid(
+                f"{label} has no Microsoft 365 licence, so Teams cannot hold meetings on their calendar; "
+                "sign in with a licensed user."
+            )
         log.info("teams.signed_in", user=str(me.get("id") or ""))
         return LinkResult(
             {"refresh_token": refresh, "user_id": str(me.get("id") or ""), "user": label}, label
@@ -208,7 +214,19 @@ class TeamsAdapter:
 
     async def create_meeting(self, spec: MeetingSpec) -> MeetingRef:
         base = await self._organizer(spec)
-        event = await self.graph.json("POST", f"{base}/events", json=mapping.event_body(spec))
+        try:
+            event = await self.graph.json("POST", f"{base}/events", json=mapping.event_body(spec))
+        except NotFound as exc:
+            who = (
+                "The signed-in user"
+                if self.delegated
+                else (spec.host.email if spec.host else "The organizer")
+            )
+            raise Invalid(
+                f"{who} has no Exchange Online mailbox, so Teams cannot put the meeting on their calendar: "
+                f"a Microsoft 365 licence with Exchange and Teams is needed ({exc.reason}).",
+                None if self.delegated else "instructor_ids",
+            ) from None
         join = mapping.join_url(event)
         if not event.get("id") or not join:
             raise Retriable("Teams created the calendar event but gave no Teams meeting with it yet.")
