@@ -8,8 +8,22 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import BASE_URL, Harness
+from vilt.sandbox.teams import TeamsSimulator
+from vilt.sandbox.zoom import ZoomSimulator
 
 SIM = f"{BASE_URL}/sandbox"
+
+
+def zoom_sim(harness: Harness) -> ZoomSimulator:
+    sim = harness.runtime.simulators["zoom"]
+    assert isinstance(sim, ZoomSimulator)
+    return sim
+
+
+def teams_sim(harness: Harness) -> TeamsSimulator:
+    sim = harness.runtime.simulators["teams"]
+    assert isinstance(sim, TeamsSimulator)
+    return sim
 
 
 async def sim_post(harness: Harness, kind: str, path: str, body: Any = None) -> dict[str, Any]:
@@ -27,7 +41,7 @@ async def sim_meetings(harness: Harness, kind: str) -> list[dict[str, Any]]:
 
 
 async def zoom_integration(harness: Harness, **overrides: Any) -> dict[str, Any]:
-    sim = harness.runtime.simulators["zoom"]
+    sim = zoom_sim(harness)
     body = {"kind": "zoom", "name": "Zoom", "settings": {**sim.integration_settings(), "plan": "business"}}
     body.update(overrides)
     response = await harness.post("/api/v1/integrations", body)
@@ -37,7 +51,7 @@ async def zoom_integration(harness: Harness, **overrides: Any) -> dict[str, Any]
 
 
 async def teams_integration(harness: Harness, mode: str = "delegated", **overrides: Any) -> dict[str, Any]:
-    sim = harness.runtime.simulators["teams"]
+    sim = teams_sim(harness)
     settings = {**sim.integration_settings(), "auth_mode": mode}
     body = {"kind": "teams", "name": f"Teams ({mode})", "settings": settings}
     body.update(overrides)
@@ -59,7 +73,8 @@ async def sign_in_to_microsoft(
     assert params["redirect_uri"] == f"{BASE_URL}/api/v1/oauth/callback"
     page = await harness.client.get(url)
     assert page.status_code == 200, page.text
-    user = harness.runtime.simulators["teams"].state.user(email)
+    user = teams_sim(harness).state.user(email)
+    assert user is not None
     form = {**params, "deny": "1"} if deny else {**params, "user": user.id}
     consented = await harness.client.post(urlsplit(url).path, data=form)
     assert consented.status_code == 302
@@ -76,9 +91,9 @@ class Scenario:
         if self.kind == "bigbluebutton":
             return await harness.bbb_integration()
         if self.kind == "zoom":
-            harness.runtime.simulators["zoom"].state.add_user(instructor_email, "Irene Instructor")
+            zoom_sim(harness).state.add_user(instructor_email, "Irene Instructor")
             return await zoom_integration(harness)
-        harness.runtime.simulators["teams"].state.add_user(instructor_email, "Irene Instructor")
+        teams_sim(harness).state.add_user(instructor_email, "Irene Instructor")
         created = await teams_integration(harness, "delegated")
         assert created["connection"]["state"] == "not_linked"
         signed_in = await sign_in_to_microsoft(harness, created["id"], instructor_email)
