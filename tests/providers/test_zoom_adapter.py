@@ -104,7 +104,7 @@ async def test_a_revoked_token_is_renewed_on_the_401_and_the_call_goes_through(
     ],
 )
 async def test_check_names_the_setting_at_fault(
-    zoom: ZoomSimulator, clock: AdjustableClock, overrides: dict[str, str], field: str
+    zoom: ZoomSimulator, clock: AdjustableClock, overrides: dict[str, Any], field: str
 ) -> None:
     made = zoom_adapter(zoom, clock, **overrides)
     result = await made.check()

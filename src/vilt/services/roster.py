@@ -138,25 +138,29 @@ async def write_version(
     await repo.close_entries(
         tx, [rows[e.enrollment_id].id for e in changed if e.enrollment_id in rows], number
     )
-    tx.add_all(
-        RosterEntry(
-            session_id=session.id,
-            enrollment_id=uuid.UUID(e.enrollment_id),
-            user_id=uuid.UUID(e.user_id),
-            valid_from=number,
-            valid_to=None,
-            attendance=e.attendance.value,
-            completion=e.completion.value,
-            seconds=e.seconds,
-            basis=e.basis,
-            source=e.source.value,
-            changed_by=e.changed_by,
-            changed_at=e.changed_at,
-            reason=e.reason,
-        )
-        for e in changed
-    )
     await tx.flush()
+    await repo.insert_entries(
+        tx,
+        [
+            {
+                "id": uuid.uuid4(),
+                "session_id": session.id,
+                "enrollment_id": uuid.UUID(e.enrollment_id),
+                "user_id": uuid.UUID(e.user_id),
+                "valid_from": number,
+                "valid_to": None,
+                "attendance": e.attendance.value,
+                "completion": e.completion.value,
+                "seconds": e.seconds,
+                "basis": e.basis,
+                "source": e.source.value,
+                "changed_by": e.changed_by,
+                "changed_at": e.changed_at,
+                "reason": e.reason,
+            }
+            for e in changed
+        ],
+    )
     return number
 
 

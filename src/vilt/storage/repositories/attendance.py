@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.storage.models import AttendanceImport, AttendanceRecord, LiveObservation
@@ -49,9 +49,10 @@ async def imports(tx: AsyncSession, session_id: uuid.UUID) -> list[AttendanceImp
 
 
 async def insert_records(tx: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk insert (an executemany), fast enough for 10,000 participants."""
+    """Bulk insert (an executemany of the table's plain INSERT: the ORM's bulk path costs several
+    times more per row), fast enough for 10,000 participants."""
     if rows:
-        await tx.execute(insert(AttendanceRecord), list(rows))
+        await tx.execute(insert(cast(Table, AttendanceRecord.__table__)), list(rows))
 
 
 async def records(tx: AsyncSession, import_id: uuid.UUID) -> list[AttendanceRecord]:
