@@ -107,7 +107,14 @@ def record_report(record: Mapping[str, Any], email: str | None = None) -> Partic
             left = joined + timedelta(seconds=item["durationInSeconds"])
         if joined is not None and left is not None and left >= joined:
             intervals.append(Interval(joined, left))
-    key = f"entra:{user_id}" if user_id else f"email:{address.lower()}" if address else f"name:{name}"
+    # a member of a tenant is the same Entra id in every report; a guest's id may change from one
+    # report to the next, so a guest is known by email
+    if user_id and identity.get("tenantId"):
+        key = f"entra:{user_id}"
+    elif address:
+        key = f"email:{address.lower()}"
+    else:
+        key = f"guest:{user_id}" if user_id else f"name:{name}"
     return ParticipantReport(
         participant_key=key,
         display_name=name,
