@@ -366,6 +366,11 @@ class ZoomSimulator(Simulator):
         url = str(body.get("url") or "")
         if not url.startswith(("http://", "https://")):
             return JSONResponse({"error": "Give the endpoint url."}, 400)
+        return JSONResponse(await self.subscribe(url))
+
+    async def subscribe(self, url: str) -> dict[str, Any]:
+        """Set the event notification endpoint, and validate it as Zoom does (a signed
+        ``endpoint.url_validation`` whose answer must be the HMAC of its plain token)."""
         self.webhook_url, self.webhook_validated = url, False
         plain = secrets.token_urlsafe(16)
         payload = json.dumps(
@@ -377,17 +382,17 @@ class ZoomSimulator(Simulator):
         ).encode()
         expected = hmac.new(self.webhook_secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
         if self.outbox.client_factory is None:
-            return JSONResponse({"error": "no outbound client"}, 400)
+            return {"validated": False, "error": "no outbound client"}
         try:
             async with self.outbox.client_factory() as client:
                 answer = await client.post(url, content=payload, headers=self.signed_headers(payload))
             got = answer.json() if answer.status_code == 200 else {}
         except Exception as exc:  # the endpoint is down: not validated, like Zoom
-            return JSONResponse({"validated": False, "error": type(exc).__name__})
+            return {"validated": False, "error": type(exc).__name__}
         self.webhook_validated = (
             isinstance(got, dict) and got.get("plainToken") == plain and got.get("encryptedToken") == expected
         )
-        return JSONResponse({"validated": self.webhook_validated, "status": answer.status_code})
+        return {"validated": self.webhook_validated, "status": answer.status_code}
 
     def meetings(self) -> list[dict[str, Any]]:
         return [
