@@ -5,6 +5,7 @@ settings shown to people, or logs, across successes and every kind of failure.""
 from __future__ import annotations
 
 import traceback
+from functools import partial
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -75,7 +76,7 @@ async def test_teams_never_shows_its_secrets_in_either_mode(clock: AdjustableClo
             wrong = teams_adapter(
                 sim, clock, auth_mode=mode, grant=with_grant, client_secret="nope-" + CLIENT_SECRET[::-1]
             )
-            out += [repr(await wrong.check()), await said(lambda w=wrong: w.create_meeting(SPEC))]
+            out += [repr(await wrong.check()), await said(partial(wrong.create_meeting, SPEC))]
             state = MemoryState()
             good = teams_adapter(sim, clock, auth_mode=mode, grant=with_grant, state=state)
             out += await exercise(good, sim.faults, "/v1.0")
