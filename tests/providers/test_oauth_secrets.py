@@ -5,9 +5,9 @@ settings shown to people, or logs, across successes and every kind of failure.""
 from __future__ import annotations
 
 import traceback
-from functools import partial
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import structlog
