@@ -17,6 +17,7 @@ import platform
 import resource
 import tempfile
 import time
+import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,6 +62,9 @@ class Phase:
         self.table = table
 
     def __enter__(self) -> Phase:
+        if tracemalloc.is_tracing():
+            tracemalloc.reset_peak()
+            self.traced = tracemalloc.get_traced_memory()[0]
         self.started = time.perf_counter()
         self.rss = _max_rss_mib()
         return self
@@ -68,14 +72,16 @@ class Phase:
     def __exit__(self, *exc: object) -> None:
         seconds = time.perf_counter() - self.started
         peak = _max_rss_mib()
-        self.table.append(
-            {
-                "phase": self.name,
-                "seconds": round(seconds, 3),
-                "peak_rss_mib": round(peak, 1),
-                "rss_growth_mib": round(peak - self.rss, 1),
-            }
-        )
+        line = {
+            "phase": self.name,
+            "seconds": round(seconds, 3),
+            "peak_rss_mib": round(peak, 1),
+            "rss_growth_mib": round(peak - self.rss, 1),
+        }
+        if tracemalloc.is_tracing():
+            # the most Python memory the phase held at once (times are slower while tracing)
+            line["traced_peak_mib"] = round((tracemalloc.get_traced_memory()[1] - self.traced) / 2**20, 1)
+        self.table.append(line)
 
 
 def _postgres_database(url: str) -> tuple[str, str]:
@@ -195,6 +201,9 @@ def main() -> None:
     )
     parser.add_argument("--participants", type=int, default=10_000)
     parser.add_argument("--database-url", default="", help="PostgreSQL server URL (default: a SQLite file)")
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="Also report each phase's peak Python memory (slower)."
+    )
     args = parser.parse_args()
     dropped = None
     with tempfile.TemporaryDirectory() as folder:
@@ -203,6 +212,8 @@ def main() -> None:
             label = "postgresql"
         else:
             url, label = f"sqlite+aiosqlite:///{folder}/bench.db", "sqlite"
+        if args.tracemalloc:
+            tracemalloc.start()
         try:
             table = asyncio.run(run(args.participants, url))
         finally:
@@ -215,6 +226,7 @@ def main() -> None:
         print(
             f"{line['phase']:<45} {line['seconds']:>9.3f} "
             f"{line['peak_rss_mib']:>13.1f} {line['rss_growth_mib']:>11.1f}"
+            + (f" {line['traced_peak_mib']:>8.1f} traced" if "traced_peak_mib" in line else "")
         )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"zoom_report_{label}_{args.participants}.json"
