@@ -62,6 +62,9 @@ async def test_changing_the_app_settings_afterwards_needs_a_new_sign_in(harness:
     assert changed.json()["connection"]["reason"] == "Configuration was changed; sign in again."
     _, secrets = await stored_secrets(harness, created["id"])
     assert not any(k.startswith(GRANT_PREFIX) for k in secrets)  # the old sign-in is void
+    checked = (await harness.post(f"/api/v1/integrations/{created['id']}/check")).json()
+    assert (checked["ok"], checked["integration"]["connection"]["state"]) == (False, "needs_reauth")
+    assert checked["integration"]["connection"]["reason"] == "Configuration was changed; sign in again."
     # the secret is put back and the administrator signs in again
     await harness.patch(
         f"/api/v1/integrations/{created['id']}",

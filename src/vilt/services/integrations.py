@@ -4,7 +4,7 @@ state kept, and the account policies enforced."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
@@ -335,6 +335,14 @@ async def check(
         integration.egress_proxy_url,
         ctx.providers.grant_of(integration),
     )
+    if (
+        result.state == ConnectionState.NOT_LINKED
+        and integration.connection_state == ConnectionState.NEEDS_REAUTH.value
+    ):
+        # still waiting for the new sign-in: keep saying why ("configuration was changed")
+        result = replace(
+            result, state=ConnectionState.NEEDS_REAUTH, reason=integration.state_reason or result.reason
+        )
     _apply_check(ctx, integration, result)
     if result.ok:
         await repo.retry_failed_sessions(tx, integration.id, ctx.clock.now())
