@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from tests.api.provider_setups import zoom_integration, zoom_sim
 from tests.conftest import T0, Harness
 from tests.jobs.bulk import seed_enrolled_learners
+from vilt.storage.repositories import attendance as attendance_repo
 
 PARTICIPANTS = 10_000
 STARTS = T0 + timedelta(hours=1)
@@ -61,8 +62,13 @@ async def test_a_10000_participant_report_is_imported_across_pages(harness: Harn
     assert ended["attendance"]["state"] == "received"
     pages = [c for c in sim.calls if "/report/" in c[1]]
     assert len(pages) == -(-len(rows) // 300) == 50
-    attendance = (await harness.get(f"/api/v1/sessions/{session['id']}/attendance")).json()
-    assert attendance["current_import"]["record_count"] == PARTICIPANTS
+    async with harness.runtime.db.reading() as tx:
+        imported = await attendance_repo.latest_import(tx, uuid.UUID(session["id"]))
+        assert imported is not None
+        records = await attendance_repo.records(tx, imported.id)
+    assert imported.record_count == len(records) == PARTICIPANTS
+    assert {r.match_method for r in records} == {"identity", "email"}  # registrant id, else email
+    assert all(r.enrollment_id is not None for r in records)
     roster = (await harness.get(f"/api/v1/sessions/{session['id']}/roster")).json()
     entries = roster["entries"]
     assert len(entries) == PARTICIPANTS
