@@ -38,6 +38,7 @@ translations: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/launch_bench.py
+	$(BIN)/python -m bench.zoom_report_bench
 
 clean:
 	rm -rf $(VENV) .vilt-demo .pytest_cache .mypy_cache .ruff_cache

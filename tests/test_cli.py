@@ -92,6 +92,15 @@ def test_demo_starts_prints_a_key_and_serves_the_lifecycle(tmp_path: Path) -> No
         detail = httpx.get(f"{base}/api/v1/sessions/{session.group(1)}", headers=headers).json()
         assert detail["provider"]["state"] == "synced"
         assert detail["enrollments"] == {"registered": 3, "waitlisted": 1}
+        others = re.search(r"export Z=(\S+) T=(\S+)", output)
+        assert others, output
+        for other in others.groups():
+            synced = httpx.get(f"{base}/api/v1/sessions/{other}", headers=headers).json()
+            assert synced["provider"]["state"] == "synced", synced
+        zoom_learners = httpx.get(
+            f"{base}/api/v1/sessions/{others.group(1)}/enrollments", headers=headers
+        ).json()
+        assert [e["has_personal_url"] for e in zoom_learners["items"]] == [True, True, True]
         assert "Vilt is running" in httpx.get(f"{base}/").text
         assert "password for everyone: vilt-demo" in output
         assert re.search(r"^\s+administrator\s+admin@demo.vilt.test$", output, re.M)

@@ -1,5 +1,5 @@
-"""Demo data for ``vilt demo``: an account, people, a BigBlueButton integration on the
-in-process simulator, and an event with a session that starts soon."""
+"""Demo data for ``vilt demo``: an account, people, BigBlueButton, Zoom and Microsoft Teams
+integrations on the in-process simulators, and an event with a session on each that starts soon."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from vilt.runtime import Runtime
 from vilt.sandbox.bigbluebutton import BigBlueButtonSimulator
+from vilt.sandbox.teams import TeamsSimulator
+from vilt.sandbox.zoom import ZoomSimulator
 from vilt.services import accounts, enrollments, events, integrations, passwords, sessions, users
 from vilt.services.context import SYSTEM
 from vilt.services.events import EventInput
@@ -38,6 +40,10 @@ class DemoData:
     session_id: uuid.UUID
     meeting_id: str | None
     starts_at: datetime
+    zoom_session_id: uuid.UUID | None = None
+    zoom_meeting_id: str | None = None
+    teams_session_id: uuid.UUID | None = None
+    teams_meeting_id: str | None = None
 
 
 async def seed_demo(runtime: Runtime) -> DemoData:
@@ -130,6 +136,8 @@ async def seed_demo(runtime: Runtime) -> DemoData:
     await runtime.worker.run_now(session.id)
     async with runtime.db.reading() as tx:
         pushed = await sessions.get(tx, account.id, session.id)
+    zoom_session, zoom_meeting = await _seed_zoom(runtime, account.id, instructor.id, learners, starts_at)
+    teams_session, teams_meeting = await _seed_teams(runtime, account.id, instructor.id, learners, starts_at)
     return DemoData(
         issued.token,
         account.id,
@@ -141,6 +149,116 @@ async def seed_demo(runtime: Runtime) -> DemoData:
         session.id,
         pushed.provider_ref,
         starts_at,
+        zoom_session,
+        zoom_meeting,
+        teams_session,
+        teams_meeting,
+    )
+
+
+async def _session_on(
+    runtime: Runtime,
+    account_id: uuid.UUID,
+    integration_id: uuid.UUID,
+    instructor_id: uuid.UUID,
+    learners: list[tuple[uuid.UUID, str]],
+    starts_at: datetime,
+    title: str,
+    kind: str,
+) -> tuple[uuid.UUID, str | None]:
+    ctx = runtime.ctx
+    async with runtime.db.transaction() as tx:
+        event = await events.create(ctx, tx, account_id, EventInput(title=title, kind=kind), SYSTEM)
+        session = await sessions.create(
+            ctx,
+            tx,
+            event,
+            SessionInput(
+                starts_at=starts_at,
+                time_zone="Europe/Berlin",
+                duration_minutes=60,
+                integration_id=integration_id,
+                instructor_ids=[instructor_id],
+            ),
+            SYSTEM,
+        )
+        for learner_id, _ in learners:
+            await enrollments.enroll(ctx, tx, session, learner_id, SYSTEM)
+    await runtime.worker.run_now(session.id)  # creates the meeting and registers the learners
+    async with runtime.db.reading() as tx:
+        pushed = await sessions.get(tx, account_id, session.id)
+    return session.id, pushed.provider_ref
+
+
+async def _seed_zoom(
+    runtime: Runtime,
+    account_id: uuid.UUID,
+    instructor_id: uuid.UUID,
+    learners: list[tuple[uuid.UUID, str]],
+    starts_at: datetime,
+) -> tuple[uuid.UUID, str | None]:
+    simulator = runtime.simulators["zoom"]
+    assert isinstance(simulator, ZoomSimulator)
+    simulator.state.add_user("irene@demo.vilt.test", "Irene Instructor")
+    async with runtime.db.transaction() as tx:
+        integration = await integrations.create(
+            runtime.ctx,
+            tx,
+            account_id,
+            IntegrationInput(
+                kind="zoom",
+                name="Zoom (simulated)",
+                settings={**simulator.integration_settings(), "plan": "business"},
+                description="The demo's Zoom account: a simulator inside this process.",
+            ),
+            SYSTEM,
+        )
+    # the Zoom app's event subscription points at this integration's webhook URL (Zoom validates it)
+    await simulator.subscribe(runtime.ctx.url(f"/api/v1/webhooks/zoom/{integration.id}"))
+    return await _session_on(
+        runtime,
+        account_id,
+        integration.id,
+        instructor_id,
+        learners[:3],
+        starts_at,
+        "Zoom webinar: Q&A",
+        "webinar",
+    )
+
+
+async def _seed_teams(
+    runtime: Runtime,
+    account_id: uuid.UUID,
+    instructor_id: uuid.UUID,
+    learners: list[tuple[uuid.UUID, str]],
+    starts_at: datetime,
+) -> tuple[uuid.UUID, str | None]:
+    simulator = runtime.simulators["teams"]
+    assert isinstance(simulator, TeamsSimulator)
+    simulator.state.add_user("irene@demo.vilt.test", "Irene Instructor")
+    async with runtime.db.transaction() as tx:
+        integration = await integrations.create(
+            runtime.ctx,
+            tx,
+            account_id,
+            IntegrationInput(
+                kind="teams",
+                name="Microsoft Teams (simulated)",
+                settings={**simulator.integration_settings(), "auth_mode": "application"},
+                description="The demo's Microsoft 365 tenant: a simulator inside this process.",
+            ),
+            SYSTEM,
+        )
+    return await _session_on(
+        runtime,
+        account_id,
+        integration.id,
+        instructor_id,
+        learners[:2],
+        starts_at,
+        "Teams: retrospective",
+        "meeting",
     )
 
 
@@ -158,10 +276,11 @@ Sign in to the pages at {base_url}/signin (password for everyone: {DEMO_PASSWORD
   instructor     irene@demo.vilt.test
   learner        {LEARNERS[0][1]}  (and the other learners: {", ".join(e for _, e, _ in LEARNERS[1:])})
 
-Demo account "Demo Academy": an admin, an instructor (Irene) and four learners; a BigBlueButton
-integration on the built-in simulator; the event "Getting started with Vilt" (capacity 3, completed
-at 50% presence) with a session starting at {data.starts_at.isoformat()} (in 20 minutes).
-Three learners are registered, the fourth is waitlisted.
+Demo account "Demo Academy": an admin, an instructor (Irene) and four learners; BigBlueButton,
+Zoom and Microsoft Teams integrations on the built-in simulators; the event "Getting started with
+Vilt" (capacity 3, completed at 50% presence) with a BigBlueButton session starting at
+{data.starts_at.isoformat()} (in 20 minutes): three learners are registered, the fourth is
+waitlisted. A Zoom and a Teams session start at the same time (see the end).
 
 Try it (copy into another terminal):
   export VILT={base_url} KEY={data.api_key}
@@ -191,6 +310,33 @@ Try it (copy into another terminal):
   curl -s -X POST $VILT/api/v1/sessions/$S/roster/submit {auth}
   curl -s $VILT/api/v1/users/$L1/transcript {auth}
 
+{_other_providers(base_url, data, auth)}
 The simulator's control API ({base_url}/sandbox/bigbluebutton/_sim/meetings) lets you add
 participants, polls and faults. Press Ctrl+C to stop; `make demo` starts fresh each time.
+"""
+
+
+def _other_providers(base_url: str, data: DemoData, auth: str) -> str:
+    if data.zoom_session_id is None or data.teams_session_id is None:
+        return ""
+    zoom = f"{base_url}/sandbox/zoom/_sim/meetings/{data.zoom_meeting_id}"
+    teams = f"{base_url}/sandbox/teams/_sim/meetings/{data.teams_meeting_id}"
+    json_type = '-H "Content-Type: application/json"'
+    return f"""Zoom and Microsoft Teams (integrations on their simulators) hold a session at the same time:
+  export Z={data.zoom_session_id} T={data.teams_session_id}
+  # After step 3: on Zoom each learner has a personal join URL (registered ahead) and the
+  # instructor a start URL fetched fresh; open the instructor's first (Zoom waits for the host)
+  curl -s -X POST $VILT/api/v1/sessions/$Z/launch {auth} -d '{{"user_id":"'$I'"}}'
+  curl -s -X POST $VILT/api/v1/sessions/$Z/launch {auth} -d '{{"user_id":"'$L1'"}}'
+  #    Teams has one join URL for everybody; in the sandbox people join through the simulator
+  curl -s -X POST $VILT/api/v1/sessions/$T/launch {auth} -d '{{"user_id":"'$L1'"}}'
+  curl -s -X POST {teams}/join {json_type} -d '{{"email":"maria@demo.vilt.test","name":"Maria Garcia"}}'
+  # After step 4: end the Zoom meeting in Zoom; its signed meeting.ended webhook ends the session
+  curl -s -X POST {zoom}/end
+  curl -s -X POST $VILT/api/v1/sandbox/tick {auth}
+  curl -s $VILT/api/v1/sessions/$Z/roster {auth}
+  #    Teams makes its attendance report once everyone has left; non-attendees are failed
+  curl -s -X POST {teams}/end
+  curl -s -X POST $VILT/api/v1/sessions/$T/end {auth}
+  curl -s $VILT/api/v1/sessions/$T/roster {auth}
 """

@@ -18,6 +18,7 @@ from vilt.services.launch_log import LaunchLog
 from vilt.services.lti.grades import ScoreSender
 from vilt.services.lti.hub import LtiHub
 from vilt.services.provider_hub import ProviderHub
+from vilt.services.provider_state import DatabaseState
 from vilt.services.webhooks import WebhookSender
 from vilt.settings import Settings
 from vilt.storage.db import Database
@@ -70,7 +71,13 @@ def build_runtime(
     secrets = SecretBox.from_setting(secret_key)
     http = HttpEnvironment(timeout=settings.provider_timeout_seconds, routes=routes)
     db = Database(settings.database_url)
-    hub = ProviderHub(http, clock, settings.base_url, secrets)
+    hub = ProviderHub(
+        http,
+        clock,
+        settings.base_url,
+        secrets,
+        state_factory=lambda i: DatabaseState(db, secrets, clock, i.id, i.revision),
+    )
     ctx = ServiceContext(
         clock=clock,
         secrets=secrets,

@@ -117,6 +117,8 @@ class World:
             self.set(cancel_pending=False)
         elif action == Action.END_MEETING:
             self.set(end_pending=False)
+        elif action == Action.REGISTER:
+            self.set(registrations_pending=False)
 
     def write_failed(self, retry_after: timedelta | None) -> timedelta:
         self.attempts += 1
@@ -161,6 +163,10 @@ class World:
             self.write_succeeded(action)
         elif action == Action.AUTO_END:
             self.auto_end()
+        elif action == Action.PROVIDER_ENDED:
+            reported = self.snap.provider_ended_at
+            assert reported is not None
+            self.mark_ended(min(reported, self.now), provider_ended=True)
         elif action == Action.CHECK_LIVE:
             self.live_checked(live)
         elif action == Action.FETCH_ATTENDANCE:
@@ -192,6 +198,15 @@ def check_plan(world: World) -> None:
         assert now >= s.ended_at + timedelta(hours=1)
     if Action.PUSH in actions:
         assert s.has_integration
+    if Action.REGISTER in actions:
+        assert s.state in OPEN
+        assert s.provider_ref is not None
+        assert not s.push_pending
+    if Action.PROVIDER_ENDED in actions:
+        assert s.state in OPEN
+        assert s.provider_ended_at is not None
+        assert s.provider_ended_at >= s.starts_at
+        assert actions <= {Action.PROVIDER_ENDED, Action.DELETE_STALE}, "nothing but the end after it ended"
     # sleeping until next_due_at misses nothing: no new action becomes due before it ...
     later = decided.next_due_at
     probes = (
@@ -303,6 +318,8 @@ class PlannerMachine(RuleBasedStateMachine):
             w.stale += 1
             w.set(stale_pending=True, provider_ref=None)
         w.seen_running = False
+        # services.sessions.update: the new meeting has no provider end and needs its registrations
+        w.set(provider_ended_at=None, registrations_pending=True)
         if keep_an_integration:
             w.want_push()
         else:
@@ -330,7 +347,19 @@ class PlannerMachine(RuleBasedStateMachine):
         w = self.world
         w.set(state=transition(S.SCHEDULED, S.CANCELED), cancel_pending=w.snap.provider_ref is not None)
 
+    @precondition(lambda self: self.world.snap.state in OPEN and self.world.snap.has_integration)
+    @rule()
+    def learner_enrolls(self) -> None:
+        """A registrant provider: the learner is registered by the worker before their launch."""
+        self.world.set(registrations_pending=True)
+
     # --- the provider, on its own ----------------------------------------------------------------
+
+    @precondition(lambda self: self.world.snap.state in OPEN and self.world.snap.has_integration)
+    @rule(minutes_ago=st.integers(0, 180))
+    def provider_reports_the_end(self, minutes_ago: int) -> None:
+        """A signed webhook (Zoom's meeting.ended): the meeting ended some time ago, or now."""
+        self.world.set(provider_ended_at=self.world.now - minutes(minutes_ago))
 
     @precondition(lambda self: self.world.snap.state != S.CANCELED and self.world.snap.has_integration)
     @rule()

@@ -23,6 +23,7 @@ from vilt.api.rest import (
     event_results,
     events,
     integrations,
+    oauth,
     providers,
     roster,
     sandbox,
@@ -31,7 +32,7 @@ from vilt.api.rest import (
     users,
     webhook_endpoints,
 )
-from vilt.api.webhooks import bigbluebutton
+from vilt.api.webhooks import bigbluebutton, zoom
 from vilt.runtime import Runtime
 
 DESCRIPTION = """
@@ -90,9 +91,11 @@ def create_app(runtime: Runtime, *, run_worker: bool | None = None) -> FastAPI:
         calendar,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(oauth.router, prefix="/api/v1")
     app.include_router(sandbox.router, prefix="/api/v1", include_in_schema=runtime.sandbox)
     app.include_router(bigbluebutton.router, prefix="/api/v1")
     lti_api.install(app)
+    app.include_router(zoom.router, prefix="/api/v1")
     for kind, simulator in runtime.simulators.items():
         app.mount(runtime.sandbox_prefix(kind), simulator.app, name=f"sandbox-{kind}")
 

@@ -28,6 +28,11 @@ class Action(StrEnum):
     FETCH_ATTENDANCE = "fetch_attendance"
     CLOSE_ATTENDANCE = "close_attendance"
     """Stop waiting for the provider: import what was observed, or close with none."""
+    REGISTER = "register"
+    """Register enrolled learners with the provider, so their personal join URLs are ready before
+    they launch (launch never waits on the provider)."""
+    PROVIDER_ENDED = "provider_ended"
+    """A signed provider event said the meeting is over: end the session here (no provider call)."""
 
 
 class AttendanceState(StrEnum):
@@ -37,7 +42,9 @@ class AttendanceState(StrEnum):
     CLOSED = "closed"
 
 
-PROVIDER_WRITES = frozenset({Action.PUSH, Action.DELETE_STALE, Action.CANCEL_MEETING, Action.END_MEETING})
+PROVIDER_WRITES = frozenset(
+    {Action.PUSH, Action.DELETE_STALE, Action.CANCEL_MEETING, Action.END_MEETING, Action.REGISTER}
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,10 @@ class SessionSnapshot:
     checks_live: bool = False
     """The provider can say whether a meeting runs (BigBlueButton's getMeetingInfo)."""
     last_live_check_at: datetime | None = None
+    registrations_pending: bool = False
+    """Enrolled learners wait for their registration with a registrant provider."""
+    provider_ended_at: datetime | None = None
+    """When a signed provider event (Zoom's meeting.ended) said the meeting ended."""
     timing: Timing = field(default_factory=Timing)
 
     @property
@@ -116,8 +127,15 @@ def plan(s: SessionSnapshot, now: datetime) -> Plan:
         at(writes_from, Action.DELETE_STALE)
 
     if s.state in (SessionState.SCHEDULED, SessionState.LIVE):
+        if s.has_integration and s.provider_ended_at is not None and s.provider_ended_at >= s.starts_at:
+            # over on the provider: nothing left to push or register. An end before the scheduled
+            # start is a rehearsal (the host tried the room) and is ignored.
+            actions.append(Action.PROVIDER_ENDED)
+            return _finish(actions, later, now)
         if s.push_pending and s.has_integration:
             at(writes_from, Action.PUSH)
+        elif s.registrations_pending and s.has_integration and s.provider_ref is not None:
+            at(writes_from, Action.REGISTER)
         at(s.auto_end_at, Action.AUTO_END)
         if s.checks_live and s.provider_ref is not None and not s.push_pending:
             live_from = s.starts_at - s.timing.instructor_lead

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -37,9 +37,12 @@ __all__ = [
     "CheckResult",
     "ConnectionState",
     "Invalid",
+    "LinkResult",
+    "Linking",
     "LiveStatus",
     "MeetingRef",
     "MeetingSpec",
+    "MemoryState",
     "NotFound",
     "Person",
     "Provider",
@@ -47,6 +50,7 @@ __all__ = [
     "ProviderError",
     "ProviderInfo",
     "ProviderSettings",
+    "ProviderState",
     "RateLimited",
     "Registration",
     "Retriable",
@@ -108,6 +112,17 @@ class ProviderSettings(BaseModel):
             if info.annotation is SecretStr or info.annotation == (SecretStr | None)
         ]
 
+    def links_by_consent(self) -> bool | None:
+        """Whether these settings are proven by a sign-in on the provider's consent page instead
+        of a check before saving; None means "as the provider's ``oauth_link`` capability says"."""
+        return None
+
+    @classmethod
+    def link_fields(cls) -> frozenset[str]:
+        """The settings a consent is given for: changing one of them after signing in means the
+        sign-in is void ("configuration was changed")."""
+        return frozenset(cls.model_fields)
+
     def public_values(self) -> dict[str, Any]:
         """The settings without their secrets, safe for responses, pages and logs."""
         return self.model_dump(mode="json", exclude=set(self.secret_fields()))
@@ -132,6 +147,9 @@ class ProviderInfo:
     unsupported: Mapping[str, str] = field(default_factory=dict)
     """Features this provider lacks, each with the reason shown to users."""
     docs_url: str | None = None
+    integration_defaults: Mapping[str, Any] = field(default_factory=dict)
+    """Defaults a new integration of this kind starts with, where they differ from Vilt's
+    (Teams: non-attendees are marked failed)."""
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -223,6 +241,47 @@ class CheckResult:
     linked_until: datetime | None = None
 
 
+class ProviderState(Protocol):
+    """What an adapter keeps beyond its own memory, per integration: a renewed OAuth grant, and
+    daily quota counts that every worker process must see."""
+
+    async def save_grant(self, grant: Mapping[str, str]) -> None:
+        """Store a renewed grant (e.g. a rotated refresh token), encrypted like every secret."""
+        ...
+
+    async def take_quota(self, quota: str, subject: str, day: str, limit: int) -> int | None:
+        """Count one use of ``quota`` by ``subject`` on ``day``: the new count, or None (nothing
+        counted) when ``limit`` uses were counted already."""
+        ...
+
+    async def release_quota(self, quota: str, subject: str, day: str) -> None:
+        """Give back one use (the call it was taken for did not happen)."""
+        ...
+
+
+class MemoryState:
+    """A ProviderState in memory: for settings checked before they are saved, and for tests."""
+
+    def __init__(self) -> None:
+        self.grant: dict[str, str] = {}
+        self.quotas: dict[tuple[str, str, str], int] = {}
+
+    async def save_grant(self, grant: Mapping[str, str]) -> None:
+        self.grant = dict(grant)
+
+    async def take_quota(self, quota: str, subject: str, day: str, limit: int) -> int | None:
+        key = (quota, subject, day)
+        used = self.quotas.get(key, 0)
+        if used >= limit:
+            return None
+        self.quotas[key] = used + 1
+        return used + 1
+
+    async def release_quota(self, quota: str, subject: str, day: str) -> None:
+        key = (quota, subject, day)
+        self.quotas[key] = max(0, self.quotas.get(key, 0) - 1)
+
+
 @dataclass(frozen=True)
 class ProviderContext:
     """What every adapter receives besides its settings."""
@@ -232,6 +291,9 @@ class ProviderContext:
     base_url: str
     proxy: str | None = None
     """The integration's egress proxy: every call to the provider goes through it."""
+    grant: Mapping[str, str] = field(default_factory=dict)
+    """What a consent sign-in left (a refresh token, who signed in), decrypted; empty if none."""
+    state: ProviderState = field(default_factory=MemoryState)
 
 
 class Provider(Protocol):
@@ -270,3 +332,27 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """A finished consent sign-in."""
+
+    grant: Mapping[str, str]
+    """What to keep, encrypted, for later calls (a refresh token...)."""
+    account_label: str
+    """Who signed in, shown to administrators."""
+    linked_until: datetime | None = None
+
+
+@runtime_checkable
+class Linking(Protocol):
+    """An adapter whose account is linked through the provider's consent page (``oauth_link``)."""
+
+    def authorize_url(self, state: str, redirect_uri: str) -> str:
+        """The provider's consent page; it comes back to ``redirect_uri`` with a code and ``state``."""
+        ...
+
+    async def complete_link(self, code: str, redirect_uri: str) -> LinkResult:
+        """Exchange the code; raise ``Invalid`` (with the reason) when the sign-in cannot be used."""
+        ...

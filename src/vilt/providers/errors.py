@@ -36,6 +36,16 @@ class Retriable(ProviderError):
 class RateLimited(Retriable):
     """The provider asked us to slow down (429); ``defer`` comes from its Retry-After."""
 
+    account_wide = True
+    """Every call to this provider account should wait (not only calls for one user)."""
+
+
+class QuotaReached(RateLimited):
+    """A quota of one provider user (not the whole account) is used up until ``defer`` passes,
+    e.g. Zoom's meeting creates and updates per user per day."""
+
+    account_wide = False
+
 
 class NotFound(ProviderError):
     """The meeting (or user) does not exist on the provider."""

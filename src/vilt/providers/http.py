@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -12,6 +13,23 @@ import httpx
 from vilt.providers.errors import AuthExpired, Invalid, NotFound, RateLimited, Retriable
 
 ASGIApp = Any
+
+
+class TimedASGITransport(httpx.ASGITransport):
+    """An in-process route that keeps the client's timeout, as a socket would: a simulator told
+    to be slow makes the call time out instead of hanging."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout") or {}
+        limit = timeouts.get("read") or timeouts.get("pool")
+        if not limit:
+            return await super().handle_async_request(request)
+        try:
+            # in this task (no wrapping task): the app's own tasks and connections stay where they were
+            async with asyncio.timeout(limit):
+                return await super().handle_async_request(request)
+        except TimeoutError:
+            raise httpx.ReadTimeout("The in-process route did not answer in time.", request=request) from None
 
 
 class HttpEnvironment:
@@ -40,7 +58,7 @@ class HttpEnvironment:
         follow_redirects: bool = False,
     ) -> httpx.AsyncClient:
         mounts: dict[str, httpx.AsyncBaseTransport] = {
-            origin: httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            origin: TimedASGITransport(app=app, raise_app_exceptions=False)
             for origin, app in self._routes.items()
         }
         return httpx.AsyncClient(

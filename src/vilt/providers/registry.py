@@ -8,11 +8,17 @@ from typing import Any
 from vilt.providers.base import Provider, ProviderContext, ProviderInfo, ProviderSettings
 from vilt.providers.bigbluebutton.adapter import INFO as BIGBLUEBUTTON
 from vilt.providers.bigbluebutton.adapter import BigBlueButtonAdapter
+from vilt.providers.teams.adapter import INFO as TEAMS
+from vilt.providers.teams.adapter import TeamsAdapter
+from vilt.providers.zoom.adapter import INFO as ZOOM
+from vilt.providers.zoom.adapter import ZoomAdapter
 
 AdapterFactory = Callable[[Any, ProviderContext], Provider]
 
 ADAPTERS: dict[str, tuple[ProviderInfo, AdapterFactory]] = {
     BIGBLUEBUTTON.kind: (BIGBLUEBUTTON, BigBlueButtonAdapter),
+    ZOOM.kind: (ZOOM, ZoomAdapter),
+    TEAMS.kind: (TEAMS, TeamsAdapter),
 }
 
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from vilt.clock import Clock
-from vilt.sandbox.faults import Fault, FaultInjector, FaultMiddleware
+from vilt.sandbox.faults import Fault, FaultInjector, FaultMiddleware, fault_response
 from vilt.sandbox.outbox import ClientFactory, Outbox
 
 
@@ -59,7 +59,14 @@ class Simulator(ABC):
         """(method, path) of every provider API call, for tests that count calls."""
         self.app = Starlette(
             routes=[*self.api_routes(), *self._control_routes()],
-            middleware=[Middleware(FaultMiddleware, injector=self.faults, exempt=self.exempt_from_faults)],
+            middleware=[
+                Middleware(
+                    FaultMiddleware,
+                    injector=self.faults,
+                    exempt=self.exempt_from_faults,
+                    respond=self.fault_response,
+                )
+            ],
         )
 
     # -- what each simulator provides -------------------------------------------------------
@@ -85,6 +92,10 @@ class Simulator(ABC):
 
     def reconcile(self, now: datetime) -> None:  # noqa: B027 - optional hook
         """Apply what time alone changes (expiry, auto-end); called before every request."""
+
+    def fault_response(self, fault: Fault, path: str) -> Response:
+        """How an injected failure looks; simulators answer in their provider's own error body."""
+        return fault_response(fault)
 
     def integration_settings(self) -> dict[str, str]:
         """What to type into an integration to use this simulator."""

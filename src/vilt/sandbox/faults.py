@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -42,10 +43,17 @@ class FaultInjector:
 class FaultMiddleware:
     """Applies faults to provider API calls; the control API and pages are never affected."""
 
-    def __init__(self, app: ASGIApp, injector: FaultInjector, exempt: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        injector: FaultInjector,
+        exempt: tuple[str, ...],
+        respond: Callable[[Fault, str], Response] | None = None,
+    ) -> None:
         self.app = app
         self.injector = injector
         self.exempt = exempt
+        self.respond = respond or (lambda fault, path: fault_response(fault))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,7 +72,7 @@ class FaultMiddleware:
             if fault.delay_ms:
                 await asyncio.sleep(fault.delay_ms / 1000)
             if fault.status is not None:
-                response = fault_response(fault)
+                response = self.respond(fault, path)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vilt.core.errors import Conflict, NotFound
 from vilt.core.scheduling import EnrollmentStatus, admit, effective_capacity, promotions
 from vilt.core.sessions import SessionMode, SessionState
-from vilt.services import audit, notify, users
+from vilt.services import audit, notify, registrations, users
 from vilt.services.context import Actor, ServiceContext
 from vilt.storage.models import Enrollment, Event, Session
 from vilt.storage.repositories import enrollments as repo
@@ -101,6 +101,8 @@ async def _enroll_one(
         )
         tx.add(enrollment)
     await tx.flush()
+    if status == EnrollmentStatus.REGISTERED:
+        await registrations.note_change(ctx, tx, session)
     audit.record(
         ctx,
         tx,
@@ -182,6 +184,8 @@ async def promote(ctx: ServiceContext, tx: AsyncSession, session: Session, actor
     await tx.flush()
     for enrollment in chosen:
         await notify.enrollment_updated(ctx, tx, enrollment, "promoted")
+    if chosen:
+        await registrations.note_change(ctx, tx, session)
     return chosen
 
 

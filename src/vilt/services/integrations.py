@@ -4,17 +4,18 @@ state kept, and the account policies enforced."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.errors import Conflict, ErrorList, FieldError, NotFound, ValidationFailed
-from vilt.providers.base import CheckResult, ConnectionState, ProviderSettings
+from vilt.providers.base import Capability, CheckResult, ConnectionState, ProviderSettings
 from vilt.services import audit
 from vilt.services.context import Actor, ServiceContext
 from vilt.services.provider_hub import parse_settings, provider_info
+from vilt.services.provider_state import join_secrets, split_secrets
 from vilt.storage.models import Integration
 from vilt.storage.repositories import accounts as accounts_repo
 from vilt.storage.repositories import integrations as repo
@@ -120,10 +121,20 @@ async def _ensure_policy(
         )
 
 
+def by_consent(kind: str, settings: ProviderSettings) -> bool:
+    """Linked by a sign-in on the provider's consent page (not checked before saving)."""
+    declared = settings.links_by_consent()
+    return Capability.OAUTH_LINK in provider_info(kind).capabilities if declared is None else declared
+
+
 async def check_settings(
-    ctx: ServiceContext, kind: str, settings: ProviderSettings, proxy: str | None = None
+    ctx: ServiceContext,
+    kind: str,
+    settings: ProviderSettings,
+    proxy: str | None = None,
+    grant: dict[str, str] | None = None,
 ) -> CheckResult:
-    adapter = ctx.providers.build(kind, settings, proxy)
+    adapter = ctx.providers.build(kind, settings, proxy, grant)
     try:
         return await adapter.check()
     finally:
@@ -157,9 +168,14 @@ def _apply_defaults(integration: Integration, data: IntegrationInput) -> None:
         integration.name = data.name.strip()
 
 
-def _store_settings(ctx: ServiceContext, integration: Integration, settings: ProviderSettings) -> None:
+def _store_settings(
+    ctx: ServiceContext,
+    integration: Integration,
+    settings: ProviderSettings,
+    grant: dict[str, str] | None = None,
+) -> None:
     integration.settings = settings.public_values()
-    integration.secrets = ctx.secrets.encrypt(settings.secret_values())
+    integration.secrets = ctx.secrets.encrypt(join_secrets(settings.secret_values(), grant or {}))
 
 
 def _apply_check(ctx: ServiceContext, integration: Integration, result: CheckResult) -> None:
@@ -209,9 +225,11 @@ async def create(
         walk_in_policy="ignore",
         description="",
     )
+    for name, value in info.integration_defaults.items():
+        setattr(integration, name, value)
     _apply_defaults(integration, data)
     _store_settings(ctx, integration, settings)
-    if "oauth_link" in info.capabilities:
+    if by_consent(data.kind, settings):
         integration.connection_state = ConnectionState.NOT_LINKED.value
     else:
         result = await check_settings(ctx, data.kind, settings, data.egress_proxy_url)
@@ -259,21 +277,34 @@ async def update(
     before = {"name": integration.name, "settings": dict(integration.settings), "active": integration.active}
     if data.settings is not None:
         # secrets are write-only: a secret left out keeps its stored value
-        merged = {**integration.settings, **ctx.secrets.decrypt(integration.secrets)}
+        stored_secrets, grant = split_secrets(ctx.secrets.decrypt(integration.secrets))
+        merged = {**integration.settings, **stored_secrets}
         merged.update({k: v for k, v in data.settings.items() if v is not None})
         settings = parse_settings(integration.kind, merged)
-        changed = settings.public_values() != integration.settings or (
-            settings.secret_values() != ctx.secrets.decrypt(integration.secrets)
-        )
-        if changed:
+        before_values = {**integration.settings, **stored_secrets}
+        after_values = {**settings.public_values(), **settings.secret_values()}
+        changed_fields = {
+            k
+            for k in before_values.keys() | after_values.keys()
+            if before_values.get(k) != after_values.get(k)
+        }
+        if changed_fields:
             integration.account_key = await _ensure_unique_account(
                 tx, integration.kind, settings, account_id, integration.id
             )
-            if "oauth_link" in provider_info(integration.kind).capabilities:
-                if integration.connection_state == ConnectionState.LINKED.value:
-                    integration.connection_state = ConnectionState.NEEDS_REAUTH.value
-                    integration.state_reason = "Configuration was changed; sign in again."
+            if by_consent(integration.kind, settings):
+                if changed_fields & type(settings).link_fields():
+                    # the sign-in was given for the old configuration: it is void
+                    grant = {}
+                    if integration.connection_state in (
+                        ConnectionState.LINKED.value,
+                        ConnectionState.NEEDS_REAUTH.value,
+                    ):
+                        mark_needs_reauth(ctx, integration, "Configuration was changed; sign in again.")
+                    else:
+                        integration.connection_state = ConnectionState.NOT_LINKED.value
             else:
+                grant = {}
                 proxy = (
                     data.egress_proxy_url
                     if "egress_proxy_url" in data.provided
@@ -284,7 +315,7 @@ async def update(
                     raise _check_failure(result)
                 _apply_check(ctx, integration, result)
                 await repo.retry_failed_sessions(tx, integration.id, ctx.clock.now())
-            _store_settings(ctx, integration, settings)
+            _store_settings(ctx, integration, settings, grant)
     if data.active is not None and data.active != integration.active:
         if data.active:
             await _ensure_policy(tx, account_id, integration.kind, integration.id)
@@ -311,8 +342,20 @@ async def check(
 ) -> tuple[Integration, CheckResult]:
     integration = await get(tx, account_id, integration_id)
     result = await check_settings(
-        ctx, integration.kind, ctx.providers.settings_of(integration), integration.egress_proxy_url
+        ctx,
+        integration.kind,
+        ctx.providers.settings_of(integration),
+        integration.egress_proxy_url,
+        ctx.providers.grant_of(integration),
     )
+    if (
+        result.state == ConnectionState.NOT_LINKED
+        and integration.connection_state == ConnectionState.NEEDS_REAUTH.value
+    ):
+        # still waiting for the new sign-in: keep saying why ("configuration was changed")
+        result = replace(
+            result, state=ConnectionState.NEEDS_REAUTH, reason=integration.state_reason or result.reason
+        )
     _apply_check(ctx, integration, result)
     if result.ok:
         await repo.retry_failed_sessions(tx, integration.id, ctx.clock.now())
@@ -359,4 +402,4 @@ def public_settings(integration: Integration) -> dict[str, Any]:
 
 def secrets_set(ctx: ServiceContext, integration: Integration) -> list[str]:
     """Names of the secret settings that have a value (never the values)."""
-    return sorted(ctx.secrets.decrypt(integration.secrets))
+    return sorted(split_secrets(ctx.secrets.decrypt(integration.secrets))[0])

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
@@ -15,14 +16,23 @@ from vilt.clock import Clock
 from vilt.core.errors import FieldError, ValidationFailed
 from vilt.metrics import PROVIDER_CALLS
 from vilt.providers import registry
-from vilt.providers.base import Provider, ProviderContext, ProviderInfo, ProviderSettings
-from vilt.providers.errors import ProviderError, Retriable
+from vilt.providers.base import (
+    MemoryState,
+    Provider,
+    ProviderContext,
+    ProviderInfo,
+    ProviderSettings,
+    ProviderState,
+)
+from vilt.providers.errors import ProviderError, RateLimited, Retriable
 from vilt.providers.http import HttpEnvironment
+from vilt.services.provider_state import split_secrets
 from vilt.storage.models import Integration
 from vilt.storage.secrets import SecretBox
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+StateFactory = Callable[[Integration], ProviderState]
 
 
 def provider_info(kind: str) -> ProviderInfo:
@@ -49,27 +59,58 @@ def parse_settings(kind: str, values: dict[str, Any]) -> ProviderSettings:
 
 
 class ProviderHub:
-    def __init__(self, http: HttpEnvironment, clock: Clock, base_url: str, secrets: SecretBox) -> None:
+    def __init__(
+        self,
+        http: HttpEnvironment,
+        clock: Clock,
+        base_url: str,
+        secrets: SecretBox,
+        state_factory: StateFactory | None = None,
+    ) -> None:
         self.http = http
         self.clock = clock
         self.base_url = base_url
         self.secrets = secrets
+        self._state_factory = state_factory
         self._cache: dict[uuid.UUID, tuple[int, Provider]] = {}
         self._limits: dict[uuid.UUID, asyncio.Semaphore] = {}
         self._down: set[uuid.UUID] = set()
+        self._slow_until: dict[uuid.UUID, datetime] = {}
         self._closing: set[asyncio.Task[None]] = set()
 
-    def context(self, proxy: str | None = None) -> ProviderContext:
-        return ProviderContext(http=self.http, clock=self.clock, base_url=self.base_url, proxy=proxy)
+    def context(
+        self,
+        proxy: str | None = None,
+        grant: Mapping[str, str] | None = None,
+        state: ProviderState | None = None,
+    ) -> ProviderContext:
+        return ProviderContext(
+            http=self.http,
+            clock=self.clock,
+            base_url=self.base_url,
+            proxy=proxy,
+            grant=dict(grant or {}),
+            state=state or MemoryState(),
+        )
 
     def settings_of(self, integration: Integration) -> ProviderSettings:
         values = dict(integration.settings)
-        values.update(self.secrets.decrypt(integration.secrets))
+        values.update(split_secrets(self.secrets.decrypt(integration.secrets))[0])
         return parse_settings(integration.kind, values)
 
-    def build(self, kind: str, settings: ProviderSettings, proxy: str | None = None) -> Provider:
+    def grant_of(self, integration: Integration) -> dict[str, str]:
+        """What a consent sign-in left for this integration (decrypted), empty if none."""
+        return split_secrets(self.secrets.decrypt(integration.secrets))[1]
+
+    def build(
+        self,
+        kind: str,
+        settings: ProviderSettings,
+        proxy: str | None = None,
+        grant: Mapping[str, str] | None = None,
+    ) -> Provider:
         """An adapter that is not cached: for checking settings before they are saved."""
-        return registry.build(kind, settings, self.context(proxy))
+        return registry.build(kind, settings, self.context(proxy, grant))
 
     def adapter(self, integration: Integration) -> Provider:
         return self.adapter_for(integration.id, integration.kind, integration.revision, lambda: integration)
@@ -86,8 +127,11 @@ class ProviderHub:
         if cached is not None and cached[0] == revision:
             return cached[1]
         integration = load()
+        state = self._state_factory(integration) if self._state_factory else None
         adapter = registry.build(
-            kind, self.settings_of(integration), self.context(integration.egress_proxy_url)
+            kind,
+            self.settings_of(integration),
+            self.context(integration.egress_proxy_url, self.grant_of(integration), state),
         )
         self._cache[integration_id] = (revision, adapter)
         if cached is not None:
@@ -101,12 +145,21 @@ class ProviderHub:
         return cached[1] if cached is not None and cached[0] == revision else None
 
     async def call(self, integration: Integration, operation: Callable[[Provider], Awaitable[T]]) -> T:
-        """Run ``operation`` within the provider account's concurrency limit, watching health."""
+        """Run ``operation`` within the provider account's concurrency limit, watching health.
+
+        After a 429 every call to that provider account waits out its Retry-After here, without
+        reaching the provider: a storm of due sessions does not keep hammering it."""
         adapter = self.adapter(integration)
+        self._wait_if_slowed(integration)
         limit = self._limits.setdefault(integration.id, asyncio.Semaphore(adapter.info.concurrency))
         async with limit:
+            self._wait_if_slowed(integration)
             try:
                 result = await operation(adapter)
+            except RateLimited as exc:
+                PROVIDER_CALLS.labels(integration.kind, "rate_limited").inc()
+                self._slow_down(integration, exc)
+                raise
             except Retriable as exc:
                 PROVIDER_CALLS.labels(integration.kind, "retriable").inc()
                 self._mark_down(integration, exc)
@@ -118,6 +171,36 @@ class ProviderHub:
         PROVIDER_CALLS.labels(integration.kind, "ok").inc()
         self._mark_up(integration)
         return result
+
+    def _wait_if_slowed(self, integration: Integration) -> None:
+        until = self._slow_until.get(integration.id)
+        if until is None:
+            return
+        now = self.clock.now()
+        if now >= until:
+            del self._slow_until[integration.id]
+            return
+        PROVIDER_CALLS.labels(integration.kind, "held_back").inc()
+        title = provider_info(integration.kind).title
+        raise RateLimited(
+            f"{title} asked to slow down; calls wait until {until.isoformat(timespec='seconds')}.",
+            until - now,
+        )
+
+    def _slow_down(self, integration: Integration, exc: RateLimited) -> None:
+        if exc.defer is None or not exc.account_wide:
+            return
+        until = self.clock.now() + exc.defer
+        current = self._slow_until.get(integration.id)
+        if current is None or until > current:
+            self._slow_until[integration.id] = until
+            log.warning(
+                "provider.throttled",
+                integration=str(integration.id),
+                kind=integration.kind,
+                until=until.isoformat(),
+                reason=exc.reason,
+            )
 
     def _mark_down(self, integration: Integration, exc: ProviderError) -> None:
         if integration.id not in self._down:

@@ -26,6 +26,7 @@ from vilt.services import audit, enrollments, notify
 from vilt.services.context import Actor, ServiceContext
 from vilt.services.provider_hub import provider_info
 from vilt.storage.models import Event, Integration, Session
+from vilt.storage.repositories import enrollments as enrollments_repo
 from vilt.storage.repositories import events as repo
 from vilt.storage.repositories import integrations as integrations_repo
 from vilt.storage.repositories import users as users_repo
@@ -278,6 +279,10 @@ async def update(
         session.integration_id = new_integration_id
         session.provider_ref = None
         session.provider_data = {}
+        session.provider_ended_at = None
+        # personal join URLs belong to the old meeting; the new provider registers learners anew
+        await enrollments_repo.forget_registrations(tx, session.id)
+        session.registrations_pending = True
         after["integration_id"] = _plain(new_integration_id)
     if new_integration_id is not None and (moved or after != {k: before[k] for k in after}):
         want_push(session, now)

@@ -27,9 +27,10 @@ from vilt.providers.base import (
     MeetingSpec,
     Person,
     Provider,
+    Registration,
 )
-from vilt.providers.errors import AuthExpired, NotFound, ProviderError
-from vilt.services import attendance, integrations, notify
+from vilt.providers.errors import AuthExpired, NotFound, ProviderError, Retriable
+from vilt.services import attendance, integrations, notify, registrations
 from vilt.services.context import ServiceContext
 from vilt.services.provider_hub import provider_info
 from vilt.services.sessions import mark_ended, want_push
@@ -49,6 +50,8 @@ class Prepared:
     ref: MeetingRef | None = None
     spec: MeetingSpec | None = None
     revision: int = 0
+    people: tuple[Person, ...] = ()
+    """Who to register (REGISTER)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ def snapshot(session: Session, integration: Integration | None) -> SessionSnapsh
         attendance_next_at=session.attendance_next_at,
         checks_live=Capability.LIVE_STATUS in capabilities,
         last_live_check_at=session.last_live_check_at,
+        registrations_pending=session.registrations_pending and Capability.REGISTRANTS in capabilities,
+        provider_ended_at=session.provider_ended_at,
         timing=timing(integration),
     )
 
@@ -142,13 +147,18 @@ async def prepare(ctx: ServiceContext, tx: AsyncSession, session: Session, actio
     spec = None
     if integration is not None and action in (Action.PUSH, Action.FETCH_ATTENDANCE, Action.CHECK_LIVE):
         spec = await meeting_spec(ctx, tx, session, integration)
-    return Prepared(action, session.id, integration, meeting_ref(session), spec, session.desired_revision)
+    people = await registrations.pending_people(tx, session) if action == Action.REGISTER else ()
+    return Prepared(
+        action, session.id, integration, meeting_ref(session), spec, session.desired_revision, people
+    )
 
 
 async def perform(ctx: ServiceContext, prepared: Prepared) -> Result:
     integration = prepared.integration
-    if integration is None or prepared.action in (Action.AUTO_END,):
+    if integration is None or prepared.action in (Action.AUTO_END, Action.PROVIDER_ENDED):
         return Result()
+    if prepared.action == Action.REGISTER and not prepared.people:
+        return Result([])
     if prepared.action == Action.CLOSE_ATTENDANCE:
         return Result()
     ref, spec = prepared.ref, prepared.spec
@@ -172,6 +182,8 @@ async def perform(ctx: ServiceContext, prepared: Prepared) -> Result:
         if prepared.action == Action.FETCH_ATTENDANCE:
             assert spec is not None
             return await adapter.fetch_attendance(ref, spec)
+        if prepared.action == Action.REGISTER:
+            return await adapter.register(ref, prepared.people)
         raise AssertionError(prepared.action)
 
     if prepared.action != Action.PUSH and ref is None:
@@ -198,7 +210,13 @@ async def _apply(
     now = ctx.clock.now()
     action = prepared.action
     session.updated_at = now
-    if action in (Action.PUSH, Action.DELETE_STALE, Action.CANCEL_MEETING, Action.END_MEETING):
+    if action in (
+        Action.PUSH,
+        Action.DELETE_STALE,
+        Action.CANCEL_MEETING,
+        Action.END_MEETING,
+        Action.REGISTER,
+    ):
         if not result.ok:
             await _write_failed(ctx, tx, session, prepared, result.error, now)
             return
@@ -207,6 +225,8 @@ async def _apply(
         session.sync_error = None
     if action == Action.PUSH:
         ref: MeetingRef = result.value
+        if ref.ref != session.provider_ref and registrations.has_registrants(prepared.integration):
+            await registrations.new_meeting(ctx, tx, session)
         session.provider_ref = ref.ref
         session.provider_data = dict(ref.data)
         session.synced_revision = prepared.revision
@@ -222,6 +242,19 @@ async def _apply(
     elif action == Action.AUTO_END:
         mark_ended(session, now, "auto-end", provider_ended=False, integration=prepared.integration)
         log.info("session.auto_ended", session=str(session.id))
+    elif action == Action.PROVIDER_ENDED:
+        reported = session.provider_ended_at or now
+        mark_ended(
+            session, min(reported, now), "provider", provider_ended=True, integration=prepared.integration
+        )
+        log.info("session.ended_on_provider", session=str(session.id), at=reported.isoformat())
+    elif action == Action.REGISTER:
+        done: list[Registration] = result.value
+        missing = await registrations.store(tx, session, prepared.people, done)
+        if missing:
+            # nobody lost: the rest are tried again after the back-off, and the reason is shown
+            reason = f"{missing} learner(s) could not be registered with the provider yet."
+            await _write_failed(ctx, tx, session, prepared, Retriable(reason), now)
     elif action == Action.CHECK_LIVE:
         await _apply_live(ctx, tx, session, prepared, result, now)
     elif action == Action.FETCH_ATTENDANCE:

@@ -223,6 +223,11 @@ class Session(WorkColumns, Base):
     attendance_next_at: Mapped[datetime | None]
     attendance_note: Mapped[str | None] = mapped_column(Text)
     last_live_check_at: Mapped[datetime | None]
+    registrations_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Learners may wait for their registration with a registrant provider (a hint: the worker
+    registers whoever has no registration yet, then clears it)."""
+    provider_ended_at: Mapped[datetime | None]
+    """When a signed provider event (Zoom's meeting.ended) said the meeting ended."""
     callback_token: Mapped[str] = mapped_column(String(64))
     roster_submitted_at: Mapped[datetime | None]
     roster_submitted_by: Mapped[str | None] = mapped_column(String(255))
@@ -263,6 +268,24 @@ class Enrollment(Base):
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Added by attendance (the integration's walk-in policy), not enrolled ahead."""
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ProviderQuota(Base):
+    """Uses of a provider's daily quota (Zoom: ~100 meeting writes per user per day), counted
+    across every worker process and restart, so Vilt stops with a clear reason before the
+    provider refuses."""
+
+    __tablename__ = "provider_quotas"
+    __table_args__ = (UniqueConstraint("integration_id", "quota", "subject", "day"),)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    integration_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
+    quota: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(320))
+    """Whose quota: a provider user (an email), or the account."""
+    day: Mapped[str] = mapped_column(String(10))
+    """The provider's day, ``YYYY-MM-DD``."""
+    used: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]
 
 

@@ -76,7 +76,11 @@ async def enroll(
     """Enroll a learner; beyond capacity they are waitlisted. Enrolling twice changes nothing."""
     async with runtime.db.transaction() as tx:
         session = await service.session_of(tx, principal.account_id, session_id)
-        return enrollment_out(await service.enroll(runtime.ctx, tx, session, body.user_id, principal.actor))
+        enrolled = enrollment_out(
+            await service.enroll(runtime.ctx, tx, session, body.user_id, principal.actor)
+        )
+    runtime.worker.wake.set()  # a registrant provider registers the learner ahead of their launch
+    return enrolled
 
 
 @router.delete("/{enrollment_id}", response_model=CancelOut)
@@ -87,4 +91,8 @@ async def cancel_enrollment(
     async with runtime.db.transaction() as tx:
         session = await service.session_of(tx, principal.account_id, session_id)
         canceled, promoted = await service.cancel(runtime.ctx, tx, session, enrollment_id, principal.actor)
-        return CancelOut(enrollment=enrollment_out(canceled), promoted=[enrollment_out(p) for p in promoted])
+        answer = CancelOut(
+            enrollment=enrollment_out(canceled), promoted=[enrollment_out(p) for p in promoted]
+        )
+    runtime.worker.wake.set()
+    return answer

@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from vilt.api.deps import PrincipalDep, RuntimeDep
 from vilt.api.rest.common import ERRORS, Body, Cursor, Int32, Limit, Page
-from vilt.core.errors import Conflict
-from vilt.providers.base import CheckResult
+from vilt.providers.base import Capability, CheckResult
 from vilt.runtime import Runtime
 from vilt.services import integrations as service
+from vilt.services import oauth_links
 from vilt.services.integrations import IntegrationInput
 from vilt.services.provider_hub import provider_info
 from vilt.storage.models import Integration
@@ -84,6 +85,9 @@ class IntegrationOut(BaseModel):
     owner_team_id: uuid.UUID | None
     available_team_ids: list[uuid.UUID]
     egress_proxy_url: str | None
+    webhook_url: str | None = Field(
+        description="Where the provider sends its webhooks (set it in the provider's app), if it has any."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -125,6 +129,11 @@ def integration_out(runtime: Runtime, row: Integration) -> IntegrationOut:
         owner_team_id=row.owner_team_id,
         available_team_ids=[uuid.UUID(t) for t in row.available_team_ids],
         egress_proxy_url=row.egress_proxy_url,
+        webhook_url=(
+            runtime.ctx.url(f"/api/v1/webhooks/{row.kind}/{row.id}")
+            if Capability.WEBHOOKS in provider_info(row.kind).capabilities
+            else None
+        ),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -203,13 +212,35 @@ def _check_out(runtime: Runtime, row: Integration, result: CheckResult) -> Check
     )
 
 
-@router.post("/{integration_id}/link", response_model=IntegrationOut)
+class LinkOut(BaseModel):
+    authorize_url: str = Field(description="Open it in a browser: the provider's sign-in and consent page.")
+    expires_at: datetime = Field(description="The sign-in must be finished by then.")
+    callback_url: str = Field(
+        description="Where the provider sends the browser back (register it as redirect URI)."
+    )
+
+
+@router.post("/{integration_id}/link", response_model=LinkOut)
 async def link_integration(
     integration_id: uuid.UUID, runtime: RuntimeDep, principal: PrincipalDep
-) -> IntegrationOut:
-    """Link an OAuth provider account through its consent page. None of the providers in this
-    build links that way (their credentials are checked directly), so this answers 409."""
+) -> LinkOut:
+    """Start linking through the provider's consent page ("Sign in to Microsoft"): open
+    ``authorize_url``; the provider comes back to ``callback_url``, which finishes the link and shows
+    who signed in. Providers whose credentials are checked directly answer 409."""
     async with runtime.db.reading() as tx:
-        row = await service.get(tx, principal.account_id, integration_id)
-    info = provider_info(row.kind)
-    raise Conflict(f"{info.title} is not linked through a consent page; use check instead.")
+        started = await oauth_links.start(runtime.ctx, tx, principal.account_id, integration_id)
+    return LinkOut(
+        authorize_url=started.authorize_url,
+        expires_at=started.expires_at,
+        callback_url=oauth_links.redirect_uri(runtime.ctx),
+    )
+
+
+@router.get("/{integration_id}/link", response_class=RedirectResponse, status_code=303)
+async def link_redirect(
+    integration_id: uuid.UUID, runtime: RuntimeDep, principal: PrincipalDep
+) -> RedirectResponse:
+    """The same as POST, answered with a redirect to the consent page."""
+    async with runtime.db.reading() as tx:
+        started = await oauth_links.start(runtime.ctx, tx, principal.account_id, integration_id)
+    return RedirectResponse(started.authorize_url, status_code=303)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.storage.models import Enrollment, Session, User
@@ -187,3 +187,39 @@ async def matching_maps(
         if status == "registered":
             registered[user] = enrollment
     return identities, registered
+
+
+async def awaiting_registration(
+    tx: AsyncSession, session_id: uuid.UUID, limit: int
+) -> list[tuple[Enrollment, User]]:
+    """Registered learners the provider does not know yet, first come first served."""
+    query = (
+        select(Enrollment, User)
+        .join(User, User.id == Enrollment.user_id)
+        .where(
+            Enrollment.session_id == session_id,
+            Enrollment.status == "registered",
+            Enrollment.registrant_id.is_(None),
+        )
+        .order_by(Enrollment.position)
+        .limit(limit)
+    )
+    return [(e, u) for e, u in (await tx.execute(query)).all()]
+
+
+async def by_identities(
+    tx: AsyncSession, session_id: uuid.UUID, identities: list[str]
+) -> dict[str, Enrollment]:
+    rows = await tx.scalars(
+        select(Enrollment).where(Enrollment.session_id == session_id, Enrollment.identity.in_(identities))
+    )
+    return {e.identity: e for e in rows.all()}
+
+
+async def forget_registrations(tx: AsyncSession, session_id: uuid.UUID) -> None:
+    """Registrations belong to one provider meeting: a new meeting needs new ones."""
+    await tx.execute(
+        update(Enrollment)
+        .where(Enrollment.session_id == session_id, Enrollment.registrant_id.is_not(None))
+        .values(registrant_id=None, join_url=None)
+    )

@@ -1,0 +1,2 @@
+"""Microsoft Teams through Microsoft Graph: delegated or application access, calendar meetings,
+attendance reports."""
