@@ -247,6 +247,7 @@ def open_as(browser: Browser, server: Server, language: str, role: str, name: st
 # tokens (URLs are removed before the check).
 ALLOWED_LATIN = {
     "Vilt", "BigBlueButton", "BBB", "API", "REST", "OpenAPI", "URL", "HTTP", "IANA", "UTC", "Microsoft",
+    "Zoom", "Teams", "Graph", "Entra", "OAuth", "Server-to-Server",
     "sha1", "sha256", "sha384", "sha512", "bbb-conf", "secret", "N",
 }  # fmt: skip
 _URL = re.compile(r"https?://\S+")

@@ -212,7 +212,7 @@ def _check_out(runtime: Runtime, row: Integration, result: CheckResult) -> Check
     )
 
 
-class LinkOut(BaseModel):
+class ConsentLinkOut(BaseModel):
     authorize_url: str = Field(description="Open it in a browser: the provider's sign-in and consent page.")
     expires_at: datetime = Field(description="The sign-in must be finished by then.")
     callback_url: str = Field(
@@ -220,16 +220,16 @@ class LinkOut(BaseModel):
     )
 
 
-@router.post("/{integration_id}/link", response_model=LinkOut)
+@router.post("/{integration_id}/link", response_model=ConsentLinkOut)
 async def link_integration(
     integration_id: uuid.UUID, runtime: RuntimeDep, principal: PrincipalDep
-) -> LinkOut:
+) -> ConsentLinkOut:
     """Start linking through the provider's consent page ("Sign in to Microsoft"): open
     ``authorize_url``; the provider comes back to ``callback_url``, which finishes the link and shows
     who signed in. Providers whose credentials are checked directly answer 409."""
     async with runtime.db.reading() as tx:
         started = await oauth_links.start(runtime.ctx, tx, principal.account_id, integration_id)
-    return LinkOut(
+    return ConsentLinkOut(
         authorize_url=started.authorize_url,
         expires_at=started.expires_at,
         callback_url=oauth_links.redirect_uri(runtime.ctx),
