@@ -17,7 +17,9 @@ PROVIDER_TEXTS = (
     # teams
     N_("Authorization"),
     N_(
-        "delegated: one licensed user signs in to Microsoft and every meeting goes to that user's Teams calendar. application: meetings go to each instructor's calendar (every instructor needs a Microsoft 365 licence, and Teams an application access policy)."
+        "delegated: one licensed user signs in to Microsoft and every meeting goes to that user's "
+        "Teams calendar. application: meetings go to each instructor's calendar (every instructor "
+        "needs a Microsoft 365 licence, and Teams an application access policy)."
     ),
     N_("Client ID"),
     N_("The app registration's Application (client) ID."),
@@ -26,7 +28,8 @@ PROVIDER_TEXTS = (
     N_("The Directory (tenant) ID."),
     N_("Receive attendance from Teams"),
     N_(
-        "For an hour after the end, every 5 minutes, Vilt asks Teams for the attendance report (Teams makes it once everyone has left): attendees are completed, others failed."
+        "For an hour after the end, every 5 minutes, Vilt asks Teams for the attendance report "
+        "(Teams makes it once everyone has left): attendees are completed, others failed."
     ),
     N_("Identity platform"),
     N_("Microsoft Graph"),
@@ -35,7 +38,8 @@ PROVIDER_TEXTS = (
     N_("From the Server-to-Server OAuth app's credentials."),
     N_("Secret token (webhooks)"),
     N_(
-        "The app's event-subscription secret token; Vilt verifies every webhook with it. Subscribe to meeting.ended and webinar.ended at this integration's webhook URL."
+        "The app's event-subscription secret token; Vilt verifies every webhook with it. Subscribe "
+        "to meeting.ended and webinar.ended at this integration's webhook URL."
     ),
     N_("Default host"),
     N_("The Zoom user who hosts sessions that have no instructor (otherwise the app's owner)."),
