@@ -24,6 +24,13 @@ _AS_LABEL = {
 _INSTANTS = {"when", "at"}
 
 MESSAGES: tuple[str, ...] = (
+    # webhook endpoints
+    N_("A URL is required."),
+    N_("A URL has at most 2048 characters."),
+    N_("Give an absolute http:// or https:// URL."),
+    N_("Subscribe to at least one event type."),
+    N_("At most 2000 characters."),
+    N_("No such webhook endpoint in this account."),
     # forms: sessions and events
     N_("A title is required."),
     N_("A title can have at most %(max)s characters (%(given)s given)."),

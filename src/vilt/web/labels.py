@@ -71,6 +71,16 @@ LABELS: dict[str, dict[str, str]] = {
     "role": {"admin": N_("Administrator"), "instructor": N_("Instructor"), "learner": N_("Learner")},
     "attendance_source": {"webhook": N_("webhook"), "poll": N_("poll"), "manual": N_("manual")},
     "match": {"identity": N_("Joined from Vilt"), "email": N_("Email"), "none": N_("Not matched")},
+    # what each webhook event means, as the endpoint form offers it
+    "webhook_event": {
+        "session.updated": N_("A session changed: its time, title, capacity, or state (canceled, live)."),
+        "session.ended": N_("A session ended (by its instructor, the provider, or auto-end)."),
+        "roster.updated": N_("A new roster version: a sync, a manual edit, or Update roster."),
+        "roster.submitted": N_("A roster was submitted: locked, and its results published."),
+        "enrollment.updated": N_(
+            "An enrollment changed: created, canceled, promoted, a walk-in, a new join URL."
+        ),
+    },
     "actor": {
         "system": N_("System"),
         "worker": N_("Vilt"),

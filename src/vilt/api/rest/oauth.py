@@ -22,11 +22,16 @@ router = APIRouter(prefix="/oauth", tags=["integrations"])
 SIGN_IN = Actor("provider", "sign-in", "provider sign-in")
 
 
-def _page(title: str, text: str, status: int) -> HTMLResponse:
+def _page(title: str, text: str, status: int, integration_id: str | None = None) -> HTMLResponse:
+    back = (
+        f'<p><a href="/admin/integrations/{escape(integration_id)}">Back to the integration</a></p>'
+        if integration_id
+        else ""
+    )
     return HTMLResponse(
         f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(title)}</title>"
         f"<body style='font:16px system-ui;max-width:40rem;margin:3rem auto'><h1>{escape(title)}</h1>"
-        f"<p>{escape(text)}</p></body></html>",
+        f"<p>{escape(text)}</p>{back}</body></html>",
         status_code=status,
     )
 
@@ -53,4 +58,5 @@ async def oauth_callback(request: Request, runtime: RuntimeDep) -> HTMLResponse:
         f"Signed in as {integration.account_label}. The integration '{integration.name}' is linked; "
         "you can close this window.",
         200,
+        str(integration.id),
     )

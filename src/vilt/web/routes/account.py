@@ -14,6 +14,7 @@ from vilt.services.integrations import POLICIES_NON_ATTENDEE, IntegrationInput
 from vilt.storage.repositories import accounts as accounts_repo
 from vilt.storage.repositories import deliveries as deliveries_repo
 from vilt.storage.repositories import integrations as integrations_repo
+from vilt.storage.repositories import webhooks as webhooks_repo
 from vilt.storage.repositories.paging import paginate
 from vilt.web.forms import Form, FormErrors, errors_from
 from vilt.web.pages import AdminChange, AdminPage, Page, options
@@ -118,17 +119,22 @@ async def deliveries_page(
     page: AdminPage,
     status: Annotated[str | None, Query()] = None,
     cursor: Annotated[str | None, Query()] = None,
+    target: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
+    """Every outgoing message, or those of one webhook endpoint (``target``)."""
     chosen = status if status in ("pending", "delivered", "failed") else None
+    account_id = page.user.user.account_id
     async with page.runtime.db.reading() as tx:
-        found = await paginate(
-            tx, deliveries_repo.listing(page.user.user.account_id, status=chosen), 50, cursor
-        )
+        listing = deliveries_repo.listing(account_id, status=chosen, target=str(target) if target else None)
+        found = await paginate(tx, listing, 50, cursor)
+        endpoint = await webhooks_repo.get(tx, account_id, target) if target else None
     return page.render(
         "admin/deliveries.html",
         rows=found.items,
         next_cursor=found.next_cursor,
         chosen_status=chosen,
+        target=target,
+        endpoint=endpoint,
         statuses=options(page, "delivery_status", ("pending", "delivered", "failed")),
     )
 

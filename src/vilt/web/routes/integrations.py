@@ -7,11 +7,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from vilt.core.errors import DomainError
 from vilt.providers import registry
 from vilt.providers.base import Capability, CheckResult
 from vilt.services import integrations as service
+from vilt.services import oauth_links
 from vilt.services.integrations import POLICIES_NON_ATTENDEE, POLICIES_WALK_IN, IntegrationInput
 from vilt.services.provider_hub import provider_info
 from vilt.storage.models import Integration
@@ -138,9 +140,17 @@ async def _render_form(
         teams=await _teams(page),
         non_attendee_policies=options(page, "non_attendee_policy", POLICIES_NON_ATTENDEE),
         walk_in_policies=options(page, "walk_in_policy", POLICIES_WALK_IN),
-        oauth=Capability.OAUTH_LINK in provider_info(kind).capabilities,
+        oauth=_links_by_consent(page, kind, integration),
         simulator=_simulator_settings(page, kind) if integration is None else None,
     )
+
+
+def _links_by_consent(page: Page, kind: str, integration: Integration | None) -> bool:
+    """Teams in application mode is checked like any other provider; in delegated mode it is
+    linked by a sign-in. Before saving, the provider's capability is the best guess."""
+    if integration is None:
+        return Capability.OAUTH_LINK in provider_info(kind).capabilities
+    return service.by_consent(kind, page.runtime.ctx.providers.settings_of(integration))
 
 
 def _simulator_settings(page: Page, kind: str) -> dict[str, str] | None:
@@ -320,15 +330,16 @@ async def deactivate(page: AdminChange, integration_id: uuid.UUID) -> Response:
 
 @router.post("/admin/integrations/{integration_id}/link")
 async def link(page: AdminChange, integration_id: uuid.UUID) -> Response:
-    """ "Link account" / "Sign in to Microsoft" for providers linked through a consent page.
-
-    Extension point (issue 3): no provider in this build has ``Capability.OAUTH_LINK``; when one
-    does, this starts its authorization (redirect to the consent page) through the service that
-    ``POST /api/v1/integrations/{id}/link`` uses. Until then it answers as that endpoint does."""
-    integration = await _integration(page, integration_id)
-    info = provider_info(integration.kind)
-    detail = f"{info.title} is not linked through a consent page; use check instead."
-    return page.redirect(f"/admin/integrations/{integration_id}", page.say(detail), "error")
+    """ "Link account" / "Sign in to Microsoft": off to the provider's consent page; the provider
+    brings the browser back to ``/api/v1/oauth/callback``, which finishes the link."""
+    try:
+        async with page.runtime.db.reading() as tx:
+            started = await oauth_links.start(
+                page.runtime.ctx, tx, page.user.user.account_id, integration_id
+            )
+    except DomainError as exc:
+        return page.redirect(f"/admin/integrations/{integration_id}", page.say(exc.detail), "error")
+    return RedirectResponse(started.authorize_url, status_code=303)
 
 
 @router.post("/admin/integrations/{integration_id}/delete")
