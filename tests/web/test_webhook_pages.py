@@ -54,7 +54,8 @@ async def test_an_endpoint_added_on_the_page_receives_verified_events(site: Site
     assert [m["type"] for m in receiver.accepted] == ["session.updated"]  # only what it subscribed to
     log = await client.get(f"/admin/deliveries?target={endpoint_id.group(1)}")
     assert f"Only the messages for {RECEIVER}/hooks/main." in log.text
-    assert "session.updated" in log.text and "Delivered" in log.text
+    assert "session.updated" in log.text
+    assert "Delivered" in log.text
 
     rotated = await client.post(f"/admin/webhooks/{endpoint_id.group(1)}/rotate", data={"csrf_token": csrf})
     assert _shown_secret(rotated.text) != secret

@@ -40,8 +40,13 @@ class Bound:
     record: AttendanceRecord
     enrollment_id: uuid.UUID | None
     alias_added: str | None
-    note: str
+    notes: tuple[str, ...]
+    """What the binding did, one sentence each (the pages translate them one by one)."""
     roster_version: int | None
+
+    @property
+    def note(self) -> str:
+        return " ".join(self.notes)
 
 
 async def unmatched(tx: AsyncSession, session: Session) -> list[Unmatched]:
@@ -125,7 +130,7 @@ async def bind(
         },
     )
     version = await roster.recompute(ctx, tx, session, actor=actor, overwrite=False)
-    return Bound(record, enrollment_id, alias, " ".join(n for n in (note, alias_note) if n), version)
+    return Bound(record, enrollment_id, alias, tuple(n for n in (note, alias_note) if n), version)
 
 
 async def _enrollment_for(

@@ -20,6 +20,8 @@ from vilt.storage.models import CalendarFeed, Event, Session, User
 from vilt.storage.repositories import calendar as repo
 from vilt.storage.repositories import enrollments as enrollments_repo
 
+ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
+
 
 @dataclass(frozen=True)
 class FeedLink:

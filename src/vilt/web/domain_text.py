@@ -24,6 +24,21 @@ _AS_LABEL = {
 _INSTANTS = {"when", "at"}
 
 MESSAGES: tuple[str, ...] = (
+    # binding attendance that matched nobody
+    N_("Applied to the roster."),
+    N_("Added as a walk-in (the integration's policy) and applied to the roster."),
+    N_(
+        "%(name)s is not enrolled in this session, so the roster is unchanged (the integration ignores "
+        "walk-ins)."
+    ),
+    N_("%(address)s belongs to another user, so it was not added as an alias."),
+    N_("'%(address)s' is not a valid address, so it was not kept as an alias."),
+    N_("'%(address)s' could not be kept as an alias."),
+    N_("%(address)s is now an alias of %(name)s."),
+    N_("No such attendance record in this session."),
+    N_("This record was matched by %(method)s already; only unmatched records are bound."),
+    N_("No user has the email %(address)s."),
+    N_("Choose the person this record belongs to."),
     # webhook endpoints
     N_("A URL is required."),
     N_("A URL has at most 2048 characters."),

@@ -17,7 +17,7 @@ from vilt.services import sessions as sessions_service
 
 router = APIRouter(tags=["calendar"], responses=ERRORS)
 
-ICS = "text/calendar; charset=utf-8"
+ICS = service.ICS_MEDIA_TYPE
 ICS_RESPONSE: dict[int | str, dict[str, object]] = {200: {"content": {"text/calendar": {}}}}
 
 

@@ -334,9 +334,7 @@ async def link(page: AdminChange, integration_id: uuid.UUID) -> Response:
     brings the browser back to ``/api/v1/oauth/callback``, which finishes the link."""
     try:
         async with page.runtime.db.reading() as tx:
-            started = await oauth_links.start(
-                page.runtime.ctx, tx, page.user.user.account_id, integration_id
-            )
+            started = await oauth_links.start(page.runtime.ctx, tx, page.user.user.account_id, integration_id)
     except DomainError as exc:
         return page.redirect(f"/admin/integrations/{integration_id}", page.say(exc.detail), "error")
     return RedirectResponse(started.authorize_url, status_code=303)

@@ -8,11 +8,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.completion import AttendanceMark, Completion
 from vilt.core.errors import DomainError
+from vilt.core.identity import normalize_email
+from vilt.services import attendance_review, roster_update
 from vilt.services import roster as service
-from vilt.services import roster_update
 from vilt.services import sessions as sessions_service
 from vilt.storage.repositories import attendance as attendance_repo
 from vilt.storage.repositories import enrollments as enrollments_repo
@@ -122,6 +124,52 @@ async def edit_entry(
     if page.htmx:
         return await _render(page, session_id, fragment=True)
     return page.redirect(f"/sessions/{session_id}/roster", page.gettext("The result was changed."))
+
+
+@router.post("/sessions/{session_id}/roster/records/{record_id}/bind")
+async def bind_record(
+    page: AdminChange, session_id: uuid.UUID, record_id: uuid.UUID, request: Request
+) -> Response:
+    """An administrator says who an unmatched participant was: a suggestion, an enrolled learner,
+    or anyone in the account by email."""
+    form = Form(await request.form(), page.texts)
+    account_id = page.user.user.account_id
+    field = f"bind.{record_id}"
+    chosen, address = form.text("user_id"), form.text("email")
+    try:
+        async with page.runtime.db.transaction() as tx:
+            user_id = await _bound_person(page, tx, chosen, address)
+            session = await sessions_service.get(tx, account_id, session_id, for_update=True)
+            bound = await attendance_review.bind(
+                page.runtime.ctx, tx, session, record_id, user_id, page.user.actor
+            )
+    except _NoPerson as exc:
+        return await _render(page, session_id, errors=FormErrors([(field, str(exc))]), status=422)
+    except DomainError as exc:
+        found = errors_from(exc, page.texts, page.zone)
+        return await _render(
+            page, session_id, errors=FormErrors([(field, m) for _, m in found.items]), status=422
+        )
+    said = " ".join(page.say(note) for note in bound.notes)
+    return page.redirect(f"/sessions/{session_id}/roster#unmatched-heading", said)
+
+
+class _NoPerson(Exception):
+    """The bind form names nobody in the account; the message says why, in the reader's language."""
+
+
+async def _bound_person(page: Page, tx: AsyncSession, chosen: str, address: str) -> uuid.UUID:
+    if chosen:
+        try:
+            return uuid.UUID(chosen)
+        except ValueError:
+            raise _NoPerson(page.gettext("Choose one of the options.")) from None
+    if not address:
+        raise _NoPerson(page.gettext("Choose the person this record belongs to."))
+    owner = await users_repo.owner_of_email(tx, page.user.user.account_id, normalize_email(address))
+    if owner is None:
+        raise _NoPerson(page.gettext("No user has the email %(address)s.", address=address))
+    return owner
 
 
 @router.post("/sessions/{session_id}/roster/update")

@@ -4,6 +4,7 @@ signing secret (shown once, when made or rotated), and a link to its deliveries.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from fastapi import Request, Response
 
@@ -25,7 +26,7 @@ async def _webhooks_page(
     page: Page,
     *,
     errors: FormErrors | None = None,
-    values: dict[str, object] | None = None,
+    values: Mapping[str, object] | None = None,
     issued: tuple[WebhookEndpoint, str] | None = None,
     status: int = 200,
 ) -> Response:
@@ -116,7 +117,9 @@ async def disable(page: AdminChange, endpoint_id: uuid.UUID) -> Response:
 async def delete(page: AdminChange, endpoint_id: uuid.UUID) -> Response:
     try:
         async with page.runtime.db.transaction() as tx:
-            await service.delete(page.runtime.ctx, tx, page.user.user.account_id, endpoint_id, page.user.actor)
+            await service.delete(
+                page.runtime.ctx, tx, page.user.user.account_id, endpoint_id, page.user.actor
+            )
     except DomainError as exc:
         return page.redirect(HERE, page.say(exc.detail), "error")
     return page.redirect(HERE, page.gettext("The endpoint was deleted."))
