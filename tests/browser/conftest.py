@@ -249,6 +249,7 @@ ALLOWED_LATIN = {
     "Vilt", "BigBlueButton", "BBB", "API", "REST", "OpenAPI", "URL", "HTTP", "IANA", "UTC", "Microsoft",
     "Zoom", "Teams", "Graph", "Entra", "OAuth", "Server-to-Server",
     "sha1", "sha256", "sha384", "sha512", "bbb-conf", "secret", "N",
+    "Standard", "Webhooks", "ics", "Outlook", "Google", "Apple", "http", "https",
 }  # fmt: skip
 _URL = re.compile(r"https?://\S+")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")

@@ -56,6 +56,14 @@ T = {
         "what_changed": "What changed",
         "completed": "Completed",
         "failed": "Failed",
+        "webhooks": "Webhooks",
+        "add_endpoint": "Add endpoint",
+        "bad_url": "Give an absolute http:// or https:// URL.",
+        "secret_once": "Copy the signing secret now",
+        "rotate": "Rotate secret",
+        "rotate_confirm": "Rotate the secret",
+        "delete_endpoint": "Delete the endpoint",
+        "no_endpoints": "No webhook endpoints yet.",
     },
     "ru": {
         "add_integration": "Добавить интеграцию",
@@ -98,6 +106,14 @@ T = {
         "what_changed": "Что изменилось",
         "completed": "Пройдено",
         "failed": "Не пройдено",
+        "webhooks": "Вебхуки",
+        "add_endpoint": "Добавить адрес",
+        "bad_url": "Укажите полный адрес, начинающийся с http:// или https://.",
+        "secret_once": "Скопируйте секрет подписи сейчас",
+        "rotate": "Сменить секрет",
+        "rotate_confirm": "Сменить секрет",
+        "delete_endpoint": "Удалить адрес получателя",
+        "no_endpoints": "Адресов вебхуков пока нет.",
     },
 }
 
@@ -351,3 +367,37 @@ def _identity(server: Server, session: dict[str, Any], enrollment: dict[str, Any
 
     answer = server.call("POST", f"/sessions/{session['id']}/launch", {"user_id": enrollment["user_id"]})
     return str(parse_qs(urlsplit(answer["url"]).query)["userID"][0])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_administrator_adds_a_webhook_endpoint_and_rotates_its_secret(
+    browser: Browser, server: Server, language: str
+) -> None:
+    t = T[language]
+    admin = open_as(browser, server, language, "admin", "admin-webhooks")
+    page = admin.page
+    page.get_by_role("navigation").get_by_role("link", name=t["webhooks"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t["webhooks"])
+    admin.shot("list")
+    page.get_by_label(re.compile("^(URL|Адрес)")).fill("lms.example.com/hooks")
+    page.get_by_role("button", name=t["add_endpoint"]).click()
+    expect(page.locator(".error-summary")).to_contain_text(t["bad_url"])
+    admin.shot("refused")
+    url = f"https://lms.example.com/hooks/{unique(language)}"
+    page.get_by_label(re.compile("^(URL|Адрес)")).fill(url)
+    page.get_by_role("button", name=t["add_endpoint"]).click()
+    expect(page.locator(".flash.ok")).to_contain_text(t["secret_once"])
+    first = page.locator("#issued-secret").input_value()
+    assert first.startswith("whsec_")
+    admin.shot("created")
+    row = page.locator("tr", has_text=url)
+    row.locator("summary", has_text=t["rotate"]).click()
+    row.get_by_role("button", name=t["rotate_confirm"]).click()
+    second = page.locator("#issued-secret").input_value()
+    assert second.startswith("whsec_")
+    assert second != first
+    admin.shot("rotated")
+    row = page.locator("tr", has_text=url)
+    row.locator("summary", has_text=t["delete"]).click()
+    row.get_by_role("button", name=t["delete_endpoint"]).click()
+    expect(page.locator("tr", has_text=url)).to_have_count(0)
