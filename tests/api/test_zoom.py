@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.api.provider_setups import sim_meetings, sim_post, zoom_integration, zoom_sim
+from tests.api.test_webhooks import Receiver, SandboxWebhook, attach, endpoint
 from tests.conftest import T0, Harness
 from vilt.services.provider_state import DatabaseState
 from vilt.storage.repositories import integrations as integrations_repo
@@ -246,3 +247,20 @@ async def test_a_session_over_the_instructors_daily_quota_waits_until_midnight_a
     assert provider["state"] == "failed"
     assert "100 meeting creates and updates per user per day" in provider["error"]
     assert provider["retry_at"] == "2026-03-03T00:00:00Z"
+
+
+async def test_a_new_personal_join_url_is_sent_to_the_lms_as_an_enrollment_update(harness: Harness) -> None:
+    receiver = Receiver()
+    attach(harness, receiver)
+    hook = await endpoint(harness, event_types=["enrollment.updated"])
+    receiver.verifiers["main"] = SandboxWebhook(hook["secret"], harness.clock)
+    _, session = await zoom_session(harness)
+    learner = await harness.user("first@example.com", "First Learner")
+    await harness.post(f"/api/v1/sessions/{session['id']}/enrollments", {"user_id": learner["id"]})
+    await harness.tick()  # registers the learner
+    await harness.tick()  # delivers what the registration owed
+    changes = [(m["data"]["change"], m["data"]["join_url"]) for m in receiver.accepted]
+    assert changes[0] == ("created", None)  # Zoom has no personal link before the registration
+    assert [c for c, _ in changes[1:]] == ["join_url"]
+    assert "/w/" in str(changes[1][1])
+    assert changes[1][1] != session["provider"].get("join_url")

@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.providers.base import Capability, Person, Registration
+from vilt.services import notify
 from vilt.services.context import ServiceContext
 from vilt.services.provider_hub import provider_info
 from vilt.storage.models import Integration, Session
@@ -58,16 +59,26 @@ async def pending_people(tx: AsyncSession, session: Session) -> tuple[Person, ..
 
 
 async def store(
-    tx: AsyncSession, session: Session, asked: Sequence[Person], registered: Sequence[Registration]
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    session: Session,
+    asked: Sequence[Person],
+    registered: Sequence[Registration],
 ) -> int:
     """Keep each registrant id and personal join URL on its enrollment; clear the hint when
-    everybody asked for is registered and nobody else waits. Returns how many were not."""
+    everybody asked for is registered and nobody else waits. Returns how many were not.
+
+    A new personal join URL is owed to the LMS (``enrollment.updated``, change ``join_url``): it
+    may show the link itself, and an earlier one stops working once the meeting is replaced."""
     found = await enrollments_repo.by_identities(tx, session.id, [r.identity for r in registered])
     for registration in registered:
         enrollment = found.get(registration.identity)
         if enrollment is not None:
+            changed = enrollment.join_url != registration.join_url
             enrollment.registrant_id = registration.registrant_id
             enrollment.join_url = registration.join_url
+            if changed:
+                await notify.enrollment_updated(ctx, tx, enrollment, "join_url")
     missing = {p.identity for p in asked} - {r.identity for r in registered}
     if missing:
         log.warning("registrations.incomplete", session=str(session.id), missing=len(missing))

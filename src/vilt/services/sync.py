@@ -250,7 +250,7 @@ async def _apply(
         log.info("session.ended_on_provider", session=str(session.id), at=reported.isoformat())
     elif action == Action.REGISTER:
         done: list[Registration] = result.value
-        missing = await registrations.store(tx, session, prepared.people, done)
+        missing = await registrations.store(ctx, tx, session, prepared.people, done)
         if missing:
             # nobody lost: the rest are tried again after the back-off, and the reason is shown
             reason = f"{missing} learner(s) could not be registered with the provider yet."
