@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +55,10 @@ class Runtime:
             await simulator.drain()
 
     async def aclose(self) -> None:
+        # a simulator's callback still in flight holds a database session: let it finish first
+        # (shutting down anyway after 10 s; a real provider would retry its callback)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drain_simulators(), timeout=10)
         await self.ctx.launches.flush(self.db)
         await self.ctx.providers.aclose()
         await self.db.dispose()
