@@ -1,6 +1,7 @@
 """Zoom through the whole service, on SQLite and PostgreSQL: the webhook endpoint (validation,
 signature and freshness, meeting.ended ending the session), learners registered ahead of their
-launch, and the per-user daily quota counted in the database."""
+launch and their registration canceled with their enrollment, and the per-user daily quota counted
+in the database."""
 
 from __future__ import annotations
 
@@ -203,6 +204,75 @@ async def test_learners_are_registered_ahead_and_a_failed_registration_is_retrie
     assert len(zoom_sim(harness).calls) == calls
     meeting = next(m for m in await sim_meetings(harness, "zoom") if m["id"] == session["provider"]["ref"])
     assert meeting["registrants"] == 2  # first was registered before they canceled
+
+
+def registrants_of(harness: Harness, session: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
+    """email → (registrant id, status, join URL) of the session's meeting, as the simulator holds it;
+    a canceled registration is kept under its email unless a newer one replaced it."""
+    sim = zoom_sim(harness)
+    meeting = sim.state.meetings[int(session["provider"]["ref"])]
+    found: dict[str, tuple[str, str, str]] = {}
+    for r in meeting.registrants.values():
+        if r.email not in found or r.status != "canceled":
+            found[r.email] = (r.id, r.status, sim.join_url(meeting, r.join_token))
+    return found
+
+
+async def test_canceling_an_enrollment_cancels_the_zoom_registrant_and_a_failure_is_retried(
+    harness: Harness,
+) -> None:
+    _, session = await zoom_session(harness)
+    first = await harness.user("first@example.com", "First Learner")
+    second = await harness.user("second@example.com", "Second Learner")
+    enrolled = [
+        (await harness.post(f"/api/v1/sessions/{session['id']}/enrollments", {"user_id": u["id"]})).json()
+        for u in (first, second)
+    ]
+    await harness.tick()
+    before = registrants_of(harness, session)
+    assert {email: status for email, (_, status, _) in before.items()} == {
+        "first@example.com": "approved",
+        "second@example.com": "approved",
+    }
+    old_id, _, old_url = before["first@example.com"]
+
+    status_path = f"/v2/meetings/{session['provider']['ref']}/registrants/status"
+    await sim_post(harness, "zoom", "/faults", {"status": 503, "count": 1, "path_prefix": status_path})
+    canceled = await harness.delete(f"/api/v1/sessions/{session['id']}/enrollments/{enrolled[0]['id']}")
+    assert canceled.status_code == 200
+    assert canceled.json()["enrollment"]["has_personal_url"] is False
+    await harness.tick()
+    failing = (await harness.get(f"/api/v1/sessions/{session['id']}")).json()["provider"]
+    assert "HTTP 503" in failing["error"]
+    assert failing["retry_at"] is not None
+    assert registrants_of(harness, session)["first@example.com"][1] == "approved"  # not yet, not lost
+
+    await harness.advance(5 * 60)  # past the back-off
+    await harness.tick()
+    after = registrants_of(harness, session)
+    assert after["first@example.com"] == (old_id, "canceled", old_url)
+    assert after["second@example.com"][1] == "approved"
+    # the injected 503 never reached the API: one call canceled it, and no later pass calls again
+    assert zoom_sim(harness).calls.count(("PUT", status_path)) == 1
+    synced = (await harness.get(f"/api/v1/sessions/{session['id']}")).json()["provider"]
+    assert synced["error"] is None
+    refused = await harness.client.get(old_url)
+    assert refused.status_code == 403
+    await harness.tick()
+    assert zoom_sim(harness).calls.count(("PUT", status_path)) == 1
+
+    again = await harness.post(f"/api/v1/sessions/{session['id']}/enrollments", {"user_id": first["id"]})
+    assert again.json()["status"] == "registered"
+    await harness.tick()
+    new_id, new_status, new_url = registrants_of(harness, session)["first@example.com"]
+    assert new_status == "approved"
+    assert (new_id, new_url) != (old_id, old_url)
+    await harness.advance(50 * 60)  # the launch window is open
+    launched = await harness.post(f"/api/v1/sessions/{session['id']}/launch", {"user_id": first["id"]})
+    assert launched.status_code == 200, launched.text
+    assert launched.json()["url"] == new_url
+    assert (await harness.client.get(new_url)).status_code == 200
+    assert (await harness.client.get(old_url)).status_code == 403
 
 
 async def test_the_daily_quota_is_counted_once_for_every_worker_in_the_database(harness: Harness) -> None:

@@ -119,6 +119,8 @@ class World:
             self.set(end_pending=False)
         elif action == Action.REGISTER:
             self.set(registrations_pending=False)
+        elif action == Action.UNREGISTER:
+            self.set(unregistrations_pending=False)
 
     def write_failed(self, retry_after: timedelta | None) -> timedelta:
         self.attempts += 1
@@ -202,6 +204,13 @@ def check_plan(world: World) -> None:
         assert s.state in OPEN
         assert s.provider_ref is not None
         assert not s.push_pending
+        assert not s.unregistrations_pending, "registering before the old registrations are canceled"
+    if Action.UNREGISTER in actions:
+        assert s.state in OPEN, "canceling registrations of a session that is over is pointless"
+        assert s.has_integration
+        assert s.provider_ref is not None
+        assert not s.push_pending
+        assert s.unregistrations_pending
     if Action.PROVIDER_ENDED in actions:
         assert s.state in OPEN
         assert s.provider_ended_at is not None
@@ -319,7 +328,8 @@ class PlannerMachine(RuleBasedStateMachine):
             w.set(stale_pending=True, provider_ref=None)
         w.seen_running = False
         # services.sessions.update: the new meeting has no provider end and needs its registrations
-        w.set(provider_ended_at=None, registrations_pending=True)
+        # the old meeting is deleted with its registrants: none is left to cancel
+        w.set(provider_ended_at=None, registrations_pending=True, unregistrations_pending=False)
         if keep_an_integration:
             w.want_push()
         else:
@@ -352,6 +362,12 @@ class PlannerMachine(RuleBasedStateMachine):
     def learner_enrolls(self) -> None:
         """A registrant provider: the learner is registered by the worker before their launch."""
         self.world.set(registrations_pending=True)
+
+    @precondition(lambda self: self.world.snap.state in OPEN and self.world.snap.has_integration)
+    @rule()
+    def registered_learner_cancels(self) -> None:
+        """Their registration is canceled on the provider by the worker (services.registrations)."""
+        self.world.set(unregistrations_pending=True)
 
     # --- the provider, on its own ----------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The planner's parts for registrant providers and provider-reported ends: learners registered
-ahead of their launch (REGISTER), and a signed "meeting ended" from the provider (PROVIDER_ENDED)."""
+ahead of their launch (REGISTER), registrations of canceled enrollments canceled (UNREGISTER), and
+a signed "meeting ended" from the provider (PROVIDER_ENDED)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,42 @@ def test_nobody_is_registered_for_an_ended_or_canceled_session() -> None:
 def test_registration_needs_an_integration() -> None:
     offline = replace(SCHEDULED, registrations_pending=True, has_integration=False)
     assert Action.REGISTER not in plan(offline, T0).actions
+
+
+# --- canceling the registrations of canceled enrollments ---------------------------------------------
+
+
+def test_registrations_of_canceled_enrollments_are_canceled_at_once() -> None:
+    waiting = replace(SCHEDULED, unregistrations_pending=True)
+    assert plan(waiting, T0) == Plan((Action.UNREGISTER,), AUTO_END)
+    assert Action.UNREGISTER in PROVIDER_WRITES
+    live = replace(waiting, state=SessionState.LIVE)
+    assert plan(live, STARTS).actions == (Action.UNREGISTER,)
+
+
+def test_old_registrations_are_canceled_before_new_ones_are_made() -> None:
+    both = replace(SCHEDULED, unregistrations_pending=True, registrations_pending=True)
+    assert plan(both, T0).actions == (Action.UNREGISTER,)
+    assert plan(replace(both, unregistrations_pending=False), T0).actions == (Action.REGISTER,)
+
+
+def test_canceling_registrations_waits_for_the_meeting_a_pending_push_and_the_retry_time() -> None:
+    assert plan(replace(SCHEDULED, unregistrations_pending=True, provider_ref=None), T0).actions == ()
+    pushing = replace(SCHEDULED, unregistrations_pending=True, push_pending=True)
+    assert plan(pushing, T0).actions == (Action.PUSH,)
+    retry_at = T0 + minutes(2)
+    failing = replace(SCHEDULED, unregistrations_pending=True, sync_retry_at=retry_at)
+    assert plan(failing, T0) == Plan((), retry_at)
+    assert plan(failing, retry_at).actions == (Action.UNREGISTER,)
+
+
+def test_registrations_are_not_canceled_once_the_session_is_over_or_offline() -> None:
+    # after the end the launch window is closed; a canceled session's meeting is deleted
+    for state in (SessionState.ENDED, SessionState.CANCELED):
+        over = replace(SCHEDULED, state=state, unregistrations_pending=True, ended_at=ENDS)
+        assert Action.UNREGISTER not in plan(over, ENDS).actions
+    offline = replace(SCHEDULED, unregistrations_pending=True, has_integration=False)
+    assert Action.UNREGISTER not in plan(offline, T0).actions
 
 
 # --- the provider says the meeting ended ------------------------------------------------------------
@@ -147,3 +184,38 @@ def test_register_only_for_an_open_session_with_a_meeting_and_never_before_its_r
         assert has_ref
         assert not push
         assert s.sync_retry_at is None or now >= s.sync_retry_at
+
+
+@PROPERTIES
+@given(
+    state=st.sampled_from(list(SessionState)),
+    has_ref=st.booleans(),
+    push=st.booleans(),
+    register=st.booleans(),
+    retry_in=st.none() | st.integers(-30, 30),
+    now=instants,
+)
+def test_unregister_only_for_an_open_session_with_a_meeting_and_always_before_register(
+    state: SessionState, has_ref: bool, push: bool, register: bool, retry_in: int | None, now: datetime
+) -> None:
+    s = replace(
+        SCHEDULED,
+        state=state,
+        provider_ref="m-1" if has_ref else None,
+        push_pending=push,
+        registrations_pending=register,
+        unregistrations_pending=True,
+        sync_retry_at=None if retry_in is None else now + minutes(retry_in),
+        ended_at=ENDS if state == SessionState.ENDED else None,
+    )
+    decided = plan(s, now)
+    assert Action.REGISTER not in decided.actions
+    if Action.UNREGISTER in decided.actions:
+        assert state in (SessionState.SCHEDULED, SessionState.LIVE)
+        assert has_ref
+        assert not push
+        assert s.sync_retry_at is None or now >= s.sync_retry_at
+    elif state in (SessionState.SCHEDULED, SessionState.LIVE) and has_ref and not push:
+        # an open session's cancel is never dropped, only waits for its retry time
+        assert s.sync_retry_at is not None
+        assert now < s.sync_retry_at

@@ -26,12 +26,14 @@ from vilt.core.attendance import ParticipantReport
 from vilt.core.launch import LaunchRole
 from vilt.core.sessions import EventKind
 from vilt.providers.base import (
+    CancelsRegistrations,
     Capability,
     ConnectionState,
     MeetingRef,
     MeetingSpec,
     Person,
     Provider,
+    Registrant,
     Registration,
 )
 from vilt.providers.errors import AuthExpired, RateLimited, Retriable, Unsupported
@@ -251,6 +253,29 @@ class ProviderContract:
         again = await adapter.register(ref, [LEARNER])
         assert [(r.registrant_id, r.join_url) for r in again] == [
             (r.registrant_id, r.join_url) for r in first if r.identity == LEARNER.identity
+        ]
+
+    async def test_a_canceled_registration_admits_nobody_and_registering_again_makes_a_new_one(
+        self, env: ContractEnv
+    ) -> None:
+        adapter = env.make()
+        needs(adapter, Capability.REGISTRANTS)
+        assert isinstance(adapter, CancelsRegistrations), "a provider with registrants cancels them too"
+        ref = await adapter.create_meeting(env.spec())
+        registered = {r.identity: r for r in await adapter.register(ref, [LEARNER, OTHER])}
+        lea, omar = registered[LEARNER.identity], registered[OTHER.identity]
+        leaving = [Registrant(lea.registrant_id, LEARNER.email)]
+        assert await adapter.cancel_registrations(ref, leaving) == [lea.registrant_id]
+        with pytest.raises(AssertionError):  # env.enter asserts the provider let the person in
+            await env.enter(ref, lea.join_url, LEARNER, LaunchRole.PARTICIPANT)
+        await env.enter(ref, omar.join_url, OTHER, LaunchRole.PARTICIPANT)
+        [again] = await adapter.register(ref, [LEARNER])
+        assert again.registrant_id != lea.registrant_id
+        assert again.join_url != lea.join_url
+        await adapter.delete_meeting(ref)
+        # the meeting is gone, and its registrations with it: nothing is left to cancel
+        assert await adapter.cancel_registrations(ref, [Registrant(again.registrant_id)]) == [
+            again.registrant_id
         ]
 
     async def test_host_and_learner_launch_urls_are_accepted(self, env: ContractEnv) -> None:

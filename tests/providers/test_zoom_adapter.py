@@ -20,7 +20,7 @@ from tests.providers.contract import HOST, LEARNER, STARTS
 from tests.providers.zoom_support import ZOOM, control, zoom_adapter
 from vilt.clock import AdjustableClock
 from vilt.core.sessions import EventKind
-from vilt.providers.base import MeetingRef, MeetingSpec, MemoryState, Person, ProviderContext
+from vilt.providers.base import MeetingRef, MeetingSpec, MemoryState, Person, ProviderContext, Registrant
 from vilt.providers.errors import Invalid, QuotaReached, RateLimited, Retriable
 from vilt.providers.http import HttpEnvironment
 from vilt.providers.zoom.adapter import MEETING_WRITES_PER_DAY, ZoomAdapter
@@ -229,6 +229,51 @@ async def test_a_failing_batch_keeps_the_registrations_that_succeeded(
     rest = await made.register(ref, people[30:])
     await made.aclose()
     assert len(rest) == 10
+
+
+async def test_registrations_are_canceled_in_batches_of_30_as_light_calls_with_id_and_email(
+    adapter: ZoomAdapter, zoom: ZoomSimulator
+) -> None:
+    ref = await adapter.create_meeting(spec(kind=EventKind.WEBINAR))
+    people = [Person(f"v{n:04}", f"Learner {n}", f"learner{n}@example.com") for n in range(65)]
+    registered = await adapter.register(ref, people)
+    leaving = [Registrant(r.registrant_id, f"learner{n}@example.com") for n, r in enumerate(registered[:61])]
+    zoom.calls.clear()
+    canceled = await adapter.cancel_registrations(ref, leaving)
+    assert canceled == [r.registrant_id for r in leaving]
+    assert zoom.calls == [("PUT", f"/v2/webinars/{ref.ref}/registrants/status")] * 3
+    assert zoom.api.category(f"/v2/webinars/{ref.ref}/registrants/status", "PUT") == "Light"
+    statuses = [r.status for r in meeting_of(zoom, ref).registrants.values()]
+    assert (statuses.count("canceled"), statuses.count("approved")) == (61, 4)
+
+
+async def test_a_failing_cancel_batch_keeps_what_succeeded_and_a_deleted_meeting_has_nothing_to_cancel(
+    zoom: ZoomSimulator, clock: AdjustableClock
+) -> None:
+    batches = {"seen": 0}
+
+    async def second_batch_fails(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/registrants/status"):
+            batches["seen"] += 1
+            if batches["seen"] == 2:
+                failed = JSONResponse({"code": 503, "message": "Service unavailable."}, 503)
+                await failed(scope, receive, send)
+                return
+        await zoom.app(scope, receive, send)
+
+    settings = ZoomSettings.model_validate({**zoom.integration_settings(), "plan": "business"})
+    http = HttpEnvironment(routes={ZOOM: second_batch_fails})
+    made = ZoomAdapter(settings, ProviderContext(http=http, clock=clock, base_url=VILT))
+    ref = await made.create_meeting(spec())
+    people = [Person(f"v{n:04}", f"Learner {n}", f"learner{n}@example.com") for n in range(40)]
+    leaving = [Registrant(r.registrant_id) for r in await made.register(ref, people)]
+    assert await made.cancel_registrations(ref, leaving) == [r.registrant_id for r in leaving[:30]]
+    batches["seen"] = 1
+    with pytest.raises(Retriable):  # a batch that fails first is an error (retried later)
+        await made.cancel_registrations(ref, leaving[30:])
+    await made.delete_meeting(ref)
+    assert await made.cancel_registrations(ref, leaving[30:]) == [r.registrant_id for r in leaving[30:]]
+    await made.aclose()
 
 
 # -- quotas and rate limits -----------------------------------------------------------------------

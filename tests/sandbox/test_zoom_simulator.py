@@ -267,3 +267,77 @@ async def test_attendees_wait_for_the_host_and_polls_are_not_simulated(
         f"/_sim/meetings/{created['id']}/polls", json={"email": "lea@example.com", "answered": 1, "asked": 1}
     )
     assert polls.status_code == 501
+
+
+async def test_canceled_registrants_are_no_longer_approved_and_their_join_url_admits_nobody(
+    http: httpx.AsyncClient, zoom: ZoomSimulator
+) -> None:
+    auth = await token(http, zoom)
+    created = await meeting(http, auth)
+    base = f"/v2/meetings/{created['id']}"
+    made = await http.post(
+        f"{base}/batch_registrants",
+        headers=auth,
+        json={
+            "auto_approve": True,
+            "registrants": [
+                {"email": "lea@example.com", "first_name": "Lea"},
+                {"email": "max@example.com", "first_name": "Max"},
+            ],
+        },
+    )
+    lea, max_ = made.json()["registrants"]
+
+    refused = [
+        ({"action": "remove", "registrants": [{"id": lea["registrant_id"]}]}, "action"),
+        ({"action": "cancel"}, "registrants"),
+        ({"action": "cancel", "registrants": [{"id": str(n)} for n in range(31)]}, "registrants"),
+        ({"action": "cancel", "registrants": [{}]}, "registrants[0]"),
+    ]
+    for body, field in refused:
+        answer = await http.put(f"{base}/registrants/status", headers=auth, json=body)
+        assert answer.status_code == 400, body
+        assert answer.json()["code"] == 300
+        assert answer.json()["errors"][0]["field"] == field
+    unknown = await http.put(
+        "/v2/meetings/81234567890/registrants/status",
+        headers=auth,
+        json={"action": "cancel", "registrants": []},
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (404, 3001)
+    webinar_path = await http.put(
+        f"/v2/webinars/{created['id']}/registrants/status",
+        headers=auth,
+        json={"action": "cancel", "registrants": [{"id": lea["registrant_id"]}]},
+    )
+    assert (webinar_path.status_code, webinar_path.json()["code"]) == (404, 3001)  # a meeting, not a webinar
+
+    canceled = await http.put(
+        f"{base}/registrants/status",
+        headers=auth,
+        json={"action": "cancel", "registrants": [{"id": lea["registrant_id"], "email": "lea@example.com"}]},
+    )
+    assert canceled.status_code == 204
+    assert canceled.content == b""
+    approved = (await http.get(f"{base}/registrants", headers=auth)).json()["registrants"]
+    assert [r["email"] for r in approved] == ["max@example.com"]
+    denied = (await http.get(f"{base}/registrants", headers=auth, params={"status": "denied"})).json()
+    assert [r["email"] for r in denied["registrants"]] == ["lea@example.com"]
+    [listed] = (await http.get("/_sim/meetings")).json()["meetings"]
+    assert listed["registrant_statuses"] == {"canceled": 1, "approved": 1}
+
+    page = await http.get(lea["join_url"].removeprefix(ZOOM))
+    assert page.status_code == 403
+    joined = await http.post(
+        f"/_sim/meetings/{created['id']}/join",
+        json={"email": "lea@example.com", "name": "Lea", "user_id": lea["registrant_id"]},
+    )
+    assert joined.status_code == 403
+    assert (await http.get(max_["join_url"].removeprefix(ZOOM))).status_code == 200
+
+    again = await http.post(
+        f"{base}/registrants", headers=auth, json={"email": "lea@example.com", "first_name": "Lea"}
+    )
+    assert again.status_code == 201
+    assert again.json()["registrant_id"] != lea["registrant_id"]  # a new registrant, a new URL
+    assert again.json()["join_url"] != lea["join_url"]

@@ -31,6 +31,9 @@ class Action(StrEnum):
     REGISTER = "register"
     """Register enrolled learners with the provider, so their personal join URLs are ready before
     they launch (launch never waits on the provider)."""
+    UNREGISTER = "unregister"
+    """Cancel, on the provider, the registrations of learners whose enrollment was canceled, so
+    their personal join URLs stop admitting them."""
     PROVIDER_ENDED = "provider_ended"
     """A signed provider event said the meeting is over: end the session here (no provider call)."""
 
@@ -43,7 +46,14 @@ class AttendanceState(StrEnum):
 
 
 PROVIDER_WRITES = frozenset(
-    {Action.PUSH, Action.DELETE_STALE, Action.CANCEL_MEETING, Action.END_MEETING, Action.REGISTER}
+    {
+        Action.PUSH,
+        Action.DELETE_STALE,
+        Action.CANCEL_MEETING,
+        Action.END_MEETING,
+        Action.REGISTER,
+        Action.UNREGISTER,
+    }
 )
 
 
@@ -78,6 +88,8 @@ class SessionSnapshot:
     last_live_check_at: datetime | None = None
     registrations_pending: bool = False
     """Enrolled learners wait for their registration with a registrant provider."""
+    unregistrations_pending: bool = False
+    """Registrations of canceled enrollments wait to be canceled on the registrant provider."""
     provider_ended_at: datetime | None = None
     """When a signed provider event (Zoom's meeting.ended) said the meeting ended."""
     timing: Timing = field(default_factory=Timing)
@@ -134,6 +146,12 @@ def plan(s: SessionSnapshot, now: datetime) -> Plan:
             return _finish(actions, later, now)
         if s.push_pending and s.has_integration:
             at(writes_from, Action.PUSH)
+        elif s.unregistrations_pending and s.has_integration and s.provider_ref is not None:
+            # before REGISTER: a learner who canceled and enrolled again gets a new registrant,
+            # never the old one back. Only while the session is open: once it ended the launch
+            # window is closed and its attendance is being settled, and a canceled session's
+            # meeting is deleted with its registrants, so the calls would be pointless.
+            at(writes_from, Action.UNREGISTER)
         elif s.registrations_pending and s.has_integration and s.provider_ref is not None:
             at(writes_from, Action.REGISTER)
         at(s.auto_end_at, Action.AUTO_END)

@@ -33,6 +33,7 @@ from vilt.providers.http import HttpEnvironment
 __all__ = [
     "AttendanceFetch",
     "AuthExpired",
+    "CancelsRegistrations",
     "Capability",
     "CheckResult",
     "ConnectionState",
@@ -52,6 +53,7 @@ __all__ = [
     "ProviderSettings",
     "ProviderState",
     "RateLimited",
+    "Registrant",
     "Registration",
     "Retriable",
     "Unsupported",
@@ -208,6 +210,15 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class Registrant:
+    """A registration made earlier that is to be canceled on the provider."""
+
+    registrant_id: str
+    email: str | None = None
+    """The learner's email now, when known (Zoom accepts it beside the id)."""
+
+
+@dataclass(frozen=True)
 class LiveStatus:
     exists: bool
     running: bool
@@ -355,4 +366,17 @@ class Linking(Protocol):
 
     async def complete_link(self, code: str, redirect_uri: str) -> LinkResult:
         """Exchange the code; raise ``Invalid`` (with the reason) when the sign-in cannot be used."""
+        ...
+
+
+@runtime_checkable
+class CancelsRegistrations(Protocol):
+    """An adapter with ``registrants`` that can also cancel a registration, so the personal join
+    URL of a learner whose enrollment was canceled stops admitting them."""
+
+    async def cancel_registrations(self, ref: MeetingRef, registrants: Sequence[Registrant]) -> list[str]:
+        """Cancel these registrations (in the provider's batch size); return the registrant ids
+        canceled: all of them, or those of the batches done before a later batch failed (the rest
+        is retried). A meeting the provider no longer has leaves nothing to cancel: all count as
+        canceled. Failures raise the shared errors."""
         ...

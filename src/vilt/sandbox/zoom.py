@@ -12,7 +12,7 @@ import base64
 import hmac
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -228,9 +228,18 @@ class ZoomSimulator(ZoomWebhooks, Simulator):
         self._enter(instance, name=name, email=email, registrant_id="", zoom_user_id=meeting.host.id)
         if started:
             for waiting in self.waiting.pop(meeting.id, []):
-                self._admit(meeting, instance, waiting)
+                if self._refused(meeting, waiting) is None:  # canceled while waiting: not let in
+                    self._admit(meeting, instance, waiting)
             self.send_event(meeting, "started", instance)
         return instance
+
+    @staticmethod
+    def _refused(meeting: ZoomMeeting, request: JoinRequest) -> str | None:
+        """Why a person joining as a registrant (by registrant id) is not let in, if they are not."""
+        registrant = meeting.registrants.get(request.user_id) if request.user_id else None
+        if registrant is not None and not registrant.admitted:
+            return f"Registrant {registrant.id} is {registrant.status}; their join URL admits nobody."
+        return None
 
     def _admit(self, meeting: ZoomMeeting, instance: Instance, request: JoinRequest) -> Segment:
         registrant = None
@@ -277,6 +286,8 @@ class ZoomSimulator(ZoomWebhooks, Simulator):
         registrant = meeting.registrant_by_token(request.query_params.get("tk", "")) if meeting else None
         if meeting is None or registrant is None:
             return HTMLResponse("<h1>This meeting link is not valid.</h1>", 404)
+        if not registrant.admitted:
+            return HTMLResponse("<h1>Your registration for this meeting was canceled.</h1>", 403)
         name = f"{registrant.first_name} {registrant.last_name}".strip()
         joined = self.join(str(meeting.id), JoinRequest(registrant.email, name, registrant.id, "attendee"))
         state = "in the meeting" if joined.get("joined_at") else "waiting for the host to start the meeting"
@@ -331,6 +342,7 @@ class ZoomSimulator(ZoomWebhooks, Simulator):
                 "state": "running" if m.current else ("ended" if m.instances else "created"),
                 "start_time": zoom_time(m.start_time),
                 "registrants": len(m.registrants),
+                "registrant_statuses": dict(Counter(r.status for r in m.registrants.values())),
                 "instances": [
                     {
                         "uuid": i.uuid,
@@ -357,6 +369,9 @@ class ZoomSimulator(ZoomWebhooks, Simulator):
         if request.role.lower() in ("host", "moderator", "presenter"):
             started = self.host_joins(meeting, request.name, request.email or meeting.host.email)
             return {"user_id": meeting.host.id, "joined_at": zoom_time(started.start_time)}
+        refused = self._refused(meeting, request)
+        if refused is not None:
+            raise SimError(403, refused)
         instance = meeting.current
         if instance is None:
             # join before host is off: people wait until the host starts the meeting

@@ -29,6 +29,14 @@ Handler = Callable[[Request], Awaitable[Any]]
 MEETING_TYPES = {"meeting": (1, 2, 3, 8), "webinar": (5, 6, 9)}
 BATCH_MAX = 30
 PAGE_MAX = 300
+STATUS_ACTIONS = {"approve": "approved", "deny": "denied", "cancel": "canceled"}
+LISTED_STATUSES = {
+    "approved": ("approved",),
+    "pending": ("pending",),
+    # Zoom's listing knows only these three statuses; a canceled registration is no longer approved,
+    # and is listed beside the denied ones here [U: where Zoom itself lists it]
+    "denied": ("denied", "canceled"),
+}
 
 
 def _category(method: str, path: str) -> str:
@@ -82,6 +90,11 @@ class ZoomApi:
                 Route(f"/v2/{plural}/{{meeting_id}}/status", r(self.status(kind)), methods=["PUT"]),
                 Route(f"/v2/{plural}/{{meeting_id}}/registrants", r(self.register(kind)), methods=["POST"]),
                 Route(f"/v2/{plural}/{{meeting_id}}/registrants", r(self.registrants(kind)), methods=["GET"]),
+                Route(
+                    f"/v2/{plural}/{{meeting_id}}/registrants/status",
+                    r(self.registrant_status(kind)),
+                    methods=["PUT"],
+                ),
                 Route(
                     f"/v2/{plural}/{{meeting_id}}/batch_registrants", r(self.batch(kind)), methods=["POST"]
                 ),
@@ -357,16 +370,20 @@ class ZoomApi:
     def registrants(self, kind: str) -> Handler:
         async def handler(request: Request) -> Any:
             meeting = self.sim.state.meeting(request.path_params["meeting_id"], kind)
+            wanted = request.query_params.get("status", "approved")
+            if wanted not in LISTED_STATUSES:
+                raise _validation("status", f"Invalid field: {wanted}.")
             listed = [
                 {
                     "id": r.id,
                     "email": r.email,
                     "first_name": r.first_name,
                     "last_name": r.last_name,
-                    "status": r.status,
+                    "status": "denied" if r.status == "canceled" else r.status,
                     "join_url": self.sim.join_url(meeting, r.join_token),
                 }
                 for r in meeting.registrants.values()
+                if r.status in LISTED_STATUSES[wanted]
             ]
             return 200, {
                 "page_size": PAGE_MAX,
@@ -374,6 +391,36 @@ class ZoomApi:
                 "next_page_token": "",
                 "registrants": listed,
             }
+
+        return handler
+
+    def registrant_status(self, kind: str) -> Handler:
+        """Approve, deny or cancel up to 30 registrations; 204. A canceled registrant's personal
+        join URL no longer lets them in."""
+
+        async def handler(request: Request) -> Any:
+            meeting = self.sim.state.meeting(request.path_params["meeting_id"], kind)
+            body = await self._json(request)
+            action = body.get("action")
+            if action not in STATUS_ACTIONS:
+                raise _validation("action", f"Invalid field: {action}. Use approve, cancel or deny.")
+            items = body.get("registrants")
+            if not isinstance(items, list) or not items:
+                raise _validation("registrants", "Registrants are required.")
+            if len(items) > BATCH_MAX:
+                raise _validation("registrants", f"At most {BATCH_MAX} registrants per request.")
+            chosen: list[Registrant] = []
+            for n, item in enumerate(items):
+                if not isinstance(item, dict) or not (item.get("id") or item.get("email")):
+                    raise _validation(f"registrants[{n}]", "A registrant needs an id or an email.")
+                found = meeting.registrants.get(str(item.get("id") or ""))
+                if found is None and item.get("email"):
+                    found = meeting.registrant_by_email(str(item["email"]))
+                if found is not None:  # an unknown registrant has nothing to change [U]
+                    chosen.append(found)
+            for registrant in chosen:
+                registrant.status = STATUS_ACTIONS[action]
+            return 204, None
 
         return handler
 

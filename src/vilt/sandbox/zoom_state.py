@@ -63,6 +63,12 @@ class Registrant:
     last_name: str
     join_token: str
     status: str = "approved"
+    """approved, pending, denied, or canceled (``registrants/status`` with action cancel)."""
+
+    @property
+    def admitted(self) -> bool:
+        """Only an approved registrant's personal join URL lets them in."""
+        return self.status == "approved"
 
 
 @dataclass
@@ -127,8 +133,13 @@ class ZoomMeeting:
         return "started" if self.current is not None else "waiting"
 
     def registrant_by_email(self, email: str) -> Registrant | None:
+        """The live registration of an email; a canceled one is history, and registering the email
+        again makes a new registrant with a new join URL."""
         wanted = email.strip().lower()
-        return next((r for r in self.registrants.values() if r.email.lower() == wanted), None)
+        return next(
+            (r for r in self.registrants.values() if r.email.lower() == wanted and r.status != "canceled"),
+            None,
+        )
 
     def registrant_by_token(self, token: str) -> Registrant | None:
         return next((r for r in self.registrants.values() if r.join_token == token), None)

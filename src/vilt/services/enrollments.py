@@ -141,6 +141,8 @@ async def _cancel_one(
     before = enrollment.status
     enrollment.status = EnrollmentStatus.CANCELED.value
     enrollment.updated_at = ctx.clock.now()
+    # the personal join URL must stop admitting them: the worker cancels it on the provider
+    registrations.note_cancel(ctx, session, enrollment)
     await tx.flush()
     audit.record(
         ctx,

@@ -3,7 +3,13 @@ their personal join URL is ready when they launch (launch never waits on the pro
 
 Enrolling, a promotion from the waitlist, or a new provider meeting raise the session's
 ``registrations_pending`` hint and make it due; the worker's REGISTER action registers whoever
-has no registration yet, in batches, and clears the hint when nobody is left."""
+has no registration yet, in batches, and clears the hint when nobody is left.
+
+Canceling an enrollment moves its registrant id to ``registrant_to_cancel`` (the learner is no
+longer registered here, and enrolling again registers anew) and raises
+``unregistrations_pending``; the worker's UNREGISTER action cancels those registrations on the
+provider, so the old personal join URL stops admitting the learner, and clears the hint when none
+is left."""
 
 from __future__ import annotations
 
@@ -13,11 +19,12 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vilt.providers.base import Capability, Person, Registration
+from vilt.core.sessions import SessionState
+from vilt.providers.base import Capability, Person, Registrant, Registration
 from vilt.services import notify
 from vilt.services.context import ServiceContext
 from vilt.services.provider_hub import provider_info
-from vilt.storage.models import Integration, Session
+from vilt.storage.models import Enrollment, Integration, Session
 from vilt.storage.repositories import enrollments as enrollments_repo
 
 log = structlog.get_logger(__name__)
@@ -49,6 +56,7 @@ async def note_change(ctx: ServiceContext, tx: AsyncSession, session: Session) -
 async def new_meeting(ctx: ServiceContext, tx: AsyncSession, session: Session) -> None:
     """The session got a different provider meeting: every learner registers again."""
     await enrollments_repo.forget_registrations(tx, session.id)
+    session.unregistrations_pending = False
     session.registrations_pending = True
     _due(session, ctx.clock.now())
 
@@ -86,3 +94,39 @@ async def store(
         session.registrations_pending = False
     log.info("registrations.stored", session=str(session.id), registered=len(registered))
     return len(missing)
+
+
+def note_cancel(ctx: ServiceContext, session: Session, enrollment: Enrollment) -> None:
+    """A canceled enrollment's registration is to be canceled on the provider too. Only while the
+    session is open (afterwards the launch window is closed, and the registrant id still matches
+    the learner's attendance)."""
+    if enrollment.registrant_id is None or session.state not in (
+        SessionState.SCHEDULED.value,
+        SessionState.LIVE.value,
+    ):
+        return
+    # the planner cancels before it registers, so no newer registrant of this learner can exist
+    # while an older one still waits here
+    enrollment.registrant_to_cancel = enrollment.registrant_id
+    enrollment.registrant_id = None
+    enrollment.join_url = None
+    session.unregistrations_pending = True
+    _due(session, ctx.clock.now())
+
+
+async def pending_cancels(tx: AsyncSession, session: Session) -> tuple[Registrant, ...]:
+    waiting = await enrollments_repo.awaiting_cancel(tx, session.id, PER_STEP)
+    return tuple(Registrant(registrant_id=r, email=email) for r, email in waiting)
+
+
+async def store_cancels(
+    tx: AsyncSession, session: Session, asked: Sequence[Registrant], canceled: Sequence[str]
+) -> int:
+    """Forget the registrations the provider canceled; clear the hint when none is left. Returns
+    how many of those asked for are still to be canceled."""
+    await enrollments_repo.canceled_on_provider(tx, session.id, list(canceled))
+    left = len({r.registrant_id for r in asked} - set(canceled))
+    if not left and not await enrollments_repo.has_cancels_waiting(tx, session.id):
+        session.unregistrations_pending = False
+    log.info("registrations.canceled", session=str(session.id), canceled=len(canceled), left=left)
+    return left

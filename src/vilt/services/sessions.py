@@ -282,6 +282,7 @@ async def update(
         session.provider_ended_at = None
         # personal join URLs belong to the old meeting; the new provider registers learners anew
         await enrollments_repo.forget_registrations(tx, session.id)
+        session.unregistrations_pending = False  # the old meeting is deleted with its registrants
         session.registrations_pending = True
         after["integration_id"] = _plain(new_integration_id)
     if new_integration_id is not None and (moved or after != {k: before[k] for k in after}):

@@ -21,12 +21,14 @@ from vilt.core.planner import Action, AttendanceState, SessionSnapshot, Timing, 
 from vilt.core.sessions import EventKind, SessionState, SyncState
 from vilt.providers.base import (
     AttendanceFetch,
+    CancelsRegistrations,
     Capability,
     LiveStatus,
     MeetingRef,
     MeetingSpec,
     Person,
     Provider,
+    Registrant,
     Registration,
 )
 from vilt.providers.errors import AuthExpired, NotFound, ProviderError, Retriable
@@ -52,6 +54,8 @@ class Prepared:
     revision: int = 0
     people: tuple[Person, ...] = ()
     """Who to register (REGISTER)."""
+    registrants: tuple[Registrant, ...] = ()
+    """Whose registration to cancel (UNREGISTER)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,7 @@ def snapshot(session: Session, integration: Integration | None) -> SessionSnapsh
         checks_live=Capability.LIVE_STATUS in capabilities,
         last_live_check_at=session.last_live_check_at,
         registrations_pending=session.registrations_pending and Capability.REGISTRANTS in capabilities,
+        unregistrations_pending=session.unregistrations_pending and Capability.REGISTRANTS in capabilities,
         provider_ended_at=session.provider_ended_at,
         timing=timing(integration),
     )
@@ -148,8 +153,16 @@ async def prepare(ctx: ServiceContext, tx: AsyncSession, session: Session, actio
     if integration is not None and action in (Action.PUSH, Action.FETCH_ATTENDANCE, Action.CHECK_LIVE):
         spec = await meeting_spec(ctx, tx, session, integration)
     people = await registrations.pending_people(tx, session) if action == Action.REGISTER else ()
+    registrants = await registrations.pending_cancels(tx, session) if action == Action.UNREGISTER else ()
     return Prepared(
-        action, session.id, integration, meeting_ref(session), spec, session.desired_revision, people
+        action,
+        session.id,
+        integration,
+        meeting_ref(session),
+        spec,
+        session.desired_revision,
+        people,
+        registrants,
     )
 
 
@@ -158,6 +171,8 @@ async def perform(ctx: ServiceContext, prepared: Prepared) -> Result:
     if integration is None or prepared.action in (Action.AUTO_END, Action.PROVIDER_ENDED):
         return Result()
     if prepared.action == Action.REGISTER and not prepared.people:
+        return Result([])
+    if prepared.action == Action.UNREGISTER and not prepared.registrants:
         return Result([])
     if prepared.action == Action.CLOSE_ATTENDANCE:
         return Result()
@@ -184,6 +199,12 @@ async def perform(ctx: ServiceContext, prepared: Prepared) -> Result:
             return await adapter.fetch_attendance(ref, spec)
         if prepared.action == Action.REGISTER:
             return await adapter.register(ref, prepared.people)
+        if prepared.action == Action.UNREGISTER:
+            if not isinstance(adapter, CancelsRegistrations):
+                # declared registrants without a way to cancel them: nothing Vilt can do
+                log.info("session.registrant_cancel_unsupported", kind=adapter.info.kind)
+                return [r.registrant_id for r in prepared.registrants]
+            return await adapter.cancel_registrations(ref, prepared.registrants)
         raise AssertionError(prepared.action)
 
     if prepared.action != Action.PUSH and ref is None:
@@ -216,6 +237,7 @@ async def _apply(
         Action.CANCEL_MEETING,
         Action.END_MEETING,
         Action.REGISTER,
+        Action.UNREGISTER,
     ):
         if not result.ok:
             await _write_failed(ctx, tx, session, prepared, result.error, now)
@@ -254,6 +276,15 @@ async def _apply(
         if missing:
             # nobody lost: the rest are tried again after the back-off, and the reason is shown
             reason = f"{missing} learner(s) could not be registered with the provider yet."
+            await _write_failed(ctx, tx, session, prepared, Retriable(reason), now)
+    elif action == Action.UNREGISTER:
+        canceled: list[str] = result.value or []
+        left = await registrations.store_cancels(tx, session, prepared.registrants, canceled)
+        if left:
+            # nothing lost: the rest are canceled after the back-off, and the reason is shown
+            reason = (
+                f"{left} registration(s) of canceled enrollments could not be canceled with the provider yet."
+            )
             await _write_failed(ctx, tx, session, prepared, Retriable(reason), now)
     elif action == Action.CHECK_LIVE:
         await _apply_live(ctx, tx, session, prepared, result, now)

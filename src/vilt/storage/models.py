@@ -226,6 +226,9 @@ class Session(WorkColumns, Base):
     registrations_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     """Learners may wait for their registration with a registrant provider (a hint: the worker
     registers whoever has no registration yet, then clears it)."""
+    unregistrations_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Canceled enrollments may have registrations to cancel on the provider (a hint: the worker
+    cancels every ``Enrollment.registrant_to_cancel``, then clears it)."""
     provider_ended_at: Mapped[datetime | None]
     """When a signed provider event (Zoom's meeting.ended) said the meeting ended."""
     callback_token: Mapped[str] = mapped_column(String(64))
@@ -265,6 +268,9 @@ class Enrollment(Base):
     """What Vilt gives the provider to recognise this learner (BBB userID...)."""
     registrant_id: Mapped[str | None] = mapped_column(String(255))
     join_url: Mapped[str | None] = mapped_column(Text)
+    registrant_to_cancel: Mapped[str | None] = mapped_column(String(255))
+    """The registrant id of a canceled enrollment, kept until the provider has canceled it (in
+    the row, so a worker that dies before the call loses nothing)."""
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Added by attendance (the integration's walk-in policy), not enrolled ahead."""
     created_at: Mapped[datetime]

@@ -22,6 +22,7 @@ from vilt.providers.base import (
     Person,
     ProviderContext,
     ProviderInfo,
+    Registrant,
     Registration,
 )
 from vilt.providers.errors import (
@@ -85,7 +86,7 @@ INFO = ProviderInfo(
 MEETING_WRITES_PER_DAY = 100
 """Zoom: at most 100 meeting (or webinar) creates and updates per user per day."""
 BATCH = 30
-"""``batch_registrants`` takes at most 30 registrants per request."""
+"""``batch_registrants`` and ``registrants/status`` take at most 30 registrants per request."""
 PAGE_SIZE = 300
 
 
@@ -291,6 +292,33 @@ class ZoomAdapter:
                 log.warning("zoom.registration_partial", meeting=ref.ref, done=len(done), reason=exc.reason)
                 break
             done += mapping.registrations(batch, answer)
+        return done
+
+    async def cancel_registrations(self, ref: MeetingRef, registrants: Sequence[Registrant]) -> list[str]:
+        """``PUT …/registrants/status`` with action ``cancel``, 30 at a time (a Light call). A batch
+        that fails after others succeeded keeps what succeeded; a meeting Zoom no longer has
+        (3001) has no registrations left to cancel."""
+        done: list[str] = []
+        for start in range(0, len(registrants), BATCH):
+            batch = registrants[start : start + BATCH]
+            try:
+                await self.client.call(
+                    "PUT",
+                    f"/{_plural(ref)}/{ref.ref}/registrants/status",
+                    category="Light",
+                    json={"action": "cancel", "registrants": [mapping.registrant_status(r) for r in batch]},
+                )
+            except ZoomNotFound as exc:
+                if exc.code not in (None, 3001):
+                    raise
+                log.info("zoom.cancel_meeting_gone", meeting=ref.ref)
+                return [r.registrant_id for r in registrants]
+            except ProviderError as exc:
+                if not done:
+                    raise
+                log.warning("zoom.cancel_partial", meeting=ref.ref, done=len(done), reason=exc.reason)
+                break
+            done += [r.registrant_id for r in batch]
         return done
 
     def join_url(self, ref: MeetingRef, person: Person, role: LaunchRole) -> str | None:

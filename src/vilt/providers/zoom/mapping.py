@@ -8,7 +8,7 @@ from typing import Any
 
 from vilt.core.attendance import Interval, ParticipantReport, merge_intervals
 from vilt.core.sessions import EventKind
-from vilt.providers.base import MeetingSpec, Person, Registration
+from vilt.providers.base import MeetingSpec, Person, Registrant, Registration
 
 TOPIC_MAX = 200
 AGENDA_MAX = 2000
@@ -89,6 +89,14 @@ def split_name(name: str, email: str | None) -> tuple[str, str]:
 def registrant(person: Person) -> dict[str, Any]:
     first, last = split_name(person.name, person.email)
     return {"email": person.email, "first_name": first, "last_name": last}
+
+
+def registrant_status(registrant: Registrant) -> dict[str, str]:
+    """One entry of ``registrants/status``: the registrant id, with the email when known."""
+    entry = {"id": registrant.registrant_id}
+    if registrant.email:
+        entry["email"] = registrant.email
+    return entry
 
 
 def registrations(people: Sequence[Person], answer: Mapping[str, Any]) -> list[Registration]:

@@ -217,9 +217,47 @@ async def by_identities(
 
 
 async def forget_registrations(tx: AsyncSession, session_id: uuid.UUID) -> None:
-    """Registrations belong to one provider meeting: a new meeting needs new ones."""
+    """Registrations belong to one provider meeting: a new meeting needs new ones, and the old
+    meeting's registrations waiting to be canceled went with it."""
     await tx.execute(
         update(Enrollment)
-        .where(Enrollment.session_id == session_id, Enrollment.registrant_id.is_not(None))
-        .values(registrant_id=None, join_url=None)
+        .where(
+            Enrollment.session_id == session_id,
+            (Enrollment.registrant_id.is_not(None)) | (Enrollment.registrant_to_cancel.is_not(None)),
+        )
+        .values(registrant_id=None, join_url=None, registrant_to_cancel=None)
     )
+
+
+async def awaiting_cancel(tx: AsyncSession, session_id: uuid.UUID, limit: int) -> list[tuple[str, str]]:
+    """(registrant id, email) of registrations whose enrollment was canceled, oldest first."""
+    query = (
+        select(_COLUMNS.registrant_to_cancel, User.email)
+        .join(User, User.id == _COLUMNS.user_id)
+        .where(_COLUMNS.session_id == session_id, _COLUMNS.registrant_to_cancel.is_not(None))
+        .order_by(_COLUMNS.position)
+        .limit(limit)
+    )
+    return [(str(registrant), str(email)) for registrant, email in (await tx.execute(query)).all()]
+
+
+async def canceled_on_provider(tx: AsyncSession, session_id: uuid.UUID, registrant_ids: list[str]) -> None:
+    """The provider canceled these registrations: nothing is left to cancel for them."""
+    for start in range(0, len(registrant_ids), 900):
+        await tx.execute(
+            update(Enrollment)
+            .where(
+                Enrollment.session_id == session_id,
+                Enrollment.registrant_to_cancel.in_(registrant_ids[start : start + 900]),
+            )
+            .values(registrant_to_cancel=None)
+        )
+
+
+async def has_cancels_waiting(tx: AsyncSession, session_id: uuid.UUID) -> bool:
+    found = await tx.scalar(
+        select(_COLUMNS.id)
+        .where(_COLUMNS.session_id == session_id, _COLUMNS.registrant_to_cancel.is_not(None))
+        .limit(1)
+    )
+    return found is not None
