@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.attendance import AttendanceSource, Interval, ParticipantReport
-from vilt.core.planner import Action, AttendanceState, SessionSnapshot, Timing, retry_delay
+from vilt.core.planner import PROVIDER_WRITES, Action, AttendanceState, SessionSnapshot, Timing, retry_delay
 from vilt.core.sessions import EventKind, SessionState, SyncState
 from vilt.providers.base import (
     AttendanceFetch,
@@ -231,14 +231,7 @@ async def _apply(
     now = ctx.clock.now()
     action = prepared.action
     session.updated_at = now
-    if action in (
-        Action.PUSH,
-        Action.DELETE_STALE,
-        Action.CANCEL_MEETING,
-        Action.END_MEETING,
-        Action.REGISTER,
-        Action.UNREGISTER,
-    ):
+    if action in PROVIDER_WRITES:
         if not result.ok:
             await _write_failed(ctx, tx, session, prepared, result.error, now)
             return
