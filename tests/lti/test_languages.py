@@ -17,12 +17,18 @@ from tests.conftest import BASE_URL
 from tests.lti.conftest import Lms
 from tests.lti.flows import CUSTOM
 from tests.lti.platform import INSTRUCTOR, ISSUER, LEARNER, LaunchSpec, new_key, parse_form
+from tests.lti.test_launch_refusals import CLAIM_CASES, crafted, reason
+from tests.lti.test_proctoring import proctoring_launch
 from tests.lti.test_uef import configure_ultra
 from vilt.i18n import CATALOGS
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-TECHNICAL = {"Vilt", "LTI", "LMS", "UTC", "id", "token", "nonce", "JWT", "BBB", "BigBlueButton"}
-"""Latin words a Russian page may show: product and protocol names, technical tokens."""
+TECHNICAL = {
+    "Vilt", "LTI", "LMS", "UTC", "JWT", "BBB", "BigBlueButton", "RS256",
+    "id", "token", "nonce", "sub", "exp", "iat", "kid",
+}  # fmt: skip
+"""Latin words a Russian page may show: product and protocol names, claim names (``id_token``
+reads as two words here)."""
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
@@ -304,3 +310,43 @@ async def test_the_ultra_extension_shows_its_texts_in_the_users_language(lms: Lm
     assert problem["title"] == "Этому пользователю недоступно"
     assert problem["detail"] == "Настройки прокторинга могут менять только преподаватели и администраторы."
     assert problem["status"] == 403
+
+
+async def test_every_claim_refusal_is_explained_in_russian(lms: Lms) -> None:
+    """Each check of the claims, the key and the login has its sentence in the catalog."""
+    lms.browser.client.headers["Accept-Language"] = "ru"
+    data = ("vilt-client", "dep-unknown", "LtiSubmissionReviewRequest", "1.1", "evil.test", ISSUER)
+    for code, change in CLAIM_CASES:
+        refused = await crafted(lms, change)
+        assert reason(refused) == code
+        assert "Вход через LTI отклонён" in refused.text
+        assert_russian(refused, *data)
+    assert reason(await crafted(lms, lambda c: None, kid="no-such-kid")) == "kid_unknown"
+    algorithm = await crafted(lms, lambda c: None, key="a-shared-secret-of-32-bytes-long!", algorithm="HS256")
+    assert "принимается только RS256" in algorithm.text
+    assert_russian(algorithm, "HS256", "RS256")
+    login = {"iss": ISSUER, "login_hint": "u1", "target_link_uri": f"{BASE_URL}/lti/launch"}
+    for params, code in (
+        ({**login, "iss": "https://unknown.test"}, "platform_unknown"),
+        ({**login, "target_link_uri": "https://evil.test/"}, "target_foreign"),
+        ({"iss": ISSUER}, "login_incomplete"),
+    ):
+        page = await lms.browser.client.get(f"{BASE_URL}/lti/login", params=params)
+        assert reason(page) == code
+        assert_russian(page, "login_hint")
+
+
+async def test_the_proctoring_check_is_in_the_launch_language(lms: Lms) -> None:
+    spec = proctoring_launch()
+    spec.extra.update(presenting("ru"))
+    check = await lms.browser.launch(spec)
+    assert check.status_code == 200, check.text
+    assert "Перед началом подтвердите свою личность" in check.text
+    assert_russian(check, "Carla Candidate")
+    missing = await lms.browser.post_form(check, {"confirmed_name": "", "agree": "yes"})
+    assert missing.status_code == 400
+    assert "Введите своё полное имя, чтобы подтвердить личность." in missing.text
+    assert_russian(missing, "Carla Candidate")
+    started = await lms.browser.post_form(check, {"confirmed_name": "Carla Candidate", "agree": "yes"})
+    assert "Начинаем тест" in started.text
+    assert_russian(started)
