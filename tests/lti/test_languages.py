@@ -4,9 +4,11 @@ known (a refused launch, registration) the browser's ``Accept-Language`` does.""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -20,7 +22,8 @@ from tests.lti.platform import INSTRUCTOR, ISSUER, LEARNER, LaunchSpec, new_key,
 from tests.lti.test_launch_refusals import CLAIM_CASES, crafted, reason
 from tests.lti.test_proctoring import proctoring_launch
 from tests.lti.test_uef import configure_ultra
-from vilt.i18n import CATALOGS
+from vilt.api.lti.texts import say
+from vilt.i18n import CATALOGS, Texts
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 TECHNICAL = {
@@ -350,3 +353,72 @@ async def test_the_proctoring_check_is_in_the_launch_language(lms: Lms) -> None:
     started = await lms.browser.post_form(check, {"confirmed_name": "Carla Candidate", "agree": "yes"})
     assert "Начинаем тест" in started.text
     assert_russian(started)
+
+
+REST_ONLY = {
+    # answers of /api/v1/lti (JSON for integrators, in English like the rest of the REST API)
+    "No such session in the linked event.",
+    "No such proctored attempt in this account.",
+    "Choose pause, resume, terminate, update or flag.",
+    "The platform offered no Assessment Control Service for this attempt.",
+    "The platform does not accept '{}' for this attempt; it offered {}.",
+    "A severity is between 0 and 1.",
+    "The platform refused the {} (HTTP {}).",
+    "The Assessment Control Service is unreachable ({}).",
+    "No such LTI platform in this account.",
+    "This field is required.",
+    "Give an https URL (http only for localhost or in sandbox mode).",
+    "A platform with issuer {} and client id {} is registered already (possibly in another account); a "
+    "launch could not tell them apart.",
+    "Too long.",
+    "A deployment id is 1 to 255 characters.",
+    "Keep the old key between 0 hours and 90 days.",
+}
+_RAISING = {
+    "LaunchRefused",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "one",
+    "add",
+    "ServiceError",
+    "SignInNeeded",
+}
+
+
+def _sentence(node: ast.expr) -> str | None:
+    """The English of a literal or f-string argument, with ``{}`` for each value."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _sentence(node.left), _sentence(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.IfExp):
+        return _sentence(node.body)
+    return None
+
+
+def test_every_sentence_the_lti_code_refuses_with_is_listed_for_translation() -> None:
+    """A new refusal in the LTI services or pages must be added to ``api/lti/texts.py`` (and the
+    catalog), or it would show in English on a Russian page."""
+    source = Path(__file__).resolve().parents[2] / "src" / "vilt"
+    files = [*(source / "services" / "lti").glob("*.py"), *(source / "api" / "lti").glob("*.py")]
+    russian = Texts("ru")
+    unlisted = []
+    for path in [*files, source / "core" / "lti.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name not in _RAISING:
+                continue
+            for argument in node.args:
+                english = _sentence(argument)
+                if not english or " " not in english or english in REST_ONLY:
+                    continue
+                sample = english.replace("{}", "x1")
+                if say(sample, russian) == sample:
+                    unlisted.append(f"{path.name}: {english}")
+    assert unlisted == []

@@ -114,6 +114,7 @@ REFUSALS: tuple[str, ...] = (
     N_("The course id (courseId or courseUuid) is missing."),
     N_("The assessment's content id is missing."),
     N_("Say whether proctoring is enabled."),
+    N_("At most 255 characters."),
     # the tool's own pages
     N_("Your Vilt session has expired or your browser blocked its cookie; open Vilt again from the LMS."),
     N_("The form is out of date (CSRF check failed); reload the page and try again."),
