@@ -168,3 +168,39 @@ async def test_ultra_extension_registers_renders_and_answers_settings_saved(serv
             site.slow_seconds = 0
         finally:
             await browser.close()
+
+
+async def test_ultra_extension_speaks_the_users_language(served: Any) -> None:
+    """A user whose language is Russian (here: a new user, from the browser's Accept-Language) sees
+    the panel and a failed save's message in Russian."""
+    from playwright.async_api import async_playwright
+
+    lms, _site, port, learn = served
+    if not lms.harness.runtime.db.is_sqlite:
+        pytest.skip("the page is browser-checked once, on SQLite")
+    lms.browser.client.headers["Accept-Language"] = "ru-RU,ru;q=0.9"
+    path = await extension_page_path(lms, learn, [INSTRUCTOR], f"http://localhost:{port}")
+    extension = f"http://127.0.0.1:{port}{path}"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(
+                f"http://localhost:{port}/ultra?extension={quote(extension)}&token={learn.issued[-1]}"
+            )
+            await page.wait_for_function(
+                "window.received.some(m => m.type === 'portal:render')", timeout=10_000
+            )
+            rendered = next(m for m in await page.evaluate("window.received") if m["type"] == "portal:render")
+            assert "Прокторинг от Vilt" in str(rendered["contents"])
+            assert "Proctored" not in str(rendered["contents"])
+            failed = await page.evaluate(
+                "message => window.saveSettings(message)",
+                {"type": SAVED, "correlationId": "c-1", "courseId": "_123_1", "enabled": True},
+            )
+            assert failed["answer"]["success"] is False
+            assert failed["answer"]["error"] == (
+                "Vilt не удалось сохранить настройки прокторинга: Не указан идентификатор содержимого теста."
+            )
+        finally:
+            await browser.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -18,6 +19,7 @@ from vilt.web.labels import LABELS
 from vilt.web.provider_texts import PROVIDER_TEXTS
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "vilt" / "web"
+LTI = Path(__file__).resolve().parents[2] / "src" / "vilt" / "api" / "lti"
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 
 
@@ -27,15 +29,27 @@ def _russian() -> dict[object, object]:
     return {m.id: m.string for m in catalog if m.id and not m.fuzzy}
 
 
-def test_every_message_in_the_code_and_templates_has_a_russian_translation() -> None:
-    russian = _russian()
-    found = set()
-    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}}
+def _extracted(root: Path, method_map: list[tuple[str, str]], options: dict[str, dict[str, str]]) -> set[Any]:
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-    for _, _, message, _, _ in extract_from_dir(str(WEB), method_map, options, keywords=keywords):
-        found.add(message)
-    assert len(found) > 400
+    return {
+        message for _, _, message, _, _ in extract_from_dir(str(root), method_map, options, keywords=keywords)
+    }
+
+
+def _product_messages() -> set[Any]:
+    trimmed = {"templates/**.html": {"trim_blocks": "true", "lstrip_blocks": "true"}}
+    return _extracted(WEB, [("**.py", "python"), ("templates/**.html", "jinja2")], trimmed) | _extracted(
+        WEB.parent, [("i18n.py", "python")], {}
+    )
+
+
+def _lti_messages() -> set[Any]:
+    """The LTI tool's pages: their templates, refusal sentences, notes and the Ultra script's texts."""
+    return _extracted(LTI, [("**.py", "python"), ("templates/**.html", "jinja2")], {})
+
+
+def _assert_translated(found: set[Any]) -> None:
+    russian = _russian()
     missing = [m for m in found if not russian.get(m)]
     assert missing == []
     for message in found:
@@ -45,6 +59,29 @@ def test_every_message_in_the_code_and_templates_has_a_russian_translation() -> 
         assert len(forms) == (3 if isinstance(message, tuple) else 1), message
         for form in forms:
             assert set(PLACEHOLDER.findall(str(form))) == set(PLACEHOLDER.findall(ids[-1])), message
+
+
+def test_every_message_in_the_code_and_templates_has_a_russian_translation() -> None:
+    found = _product_messages()
+    assert len(found) > 400
+    _assert_translated(found)
+
+
+def test_every_message_of_the_lti_pages_has_a_russian_translation() -> None:
+    found = _lti_messages()
+    assert len(found) > 150
+    assert "This LTI launch was refused" in found  # refusal titles
+    assert "The id_token's signature does not verify." in found  # refusal sentences
+    assert "Add a Vilt live session to %(course)s" in found  # templates
+    assert "Proctored by Vilt" in found  # what the Ultra script shows
+    _assert_translated(found)
+
+
+def test_the_catalog_template_holds_the_lti_messages() -> None:
+    """``make translations`` extracts the LTI pages too (babel.cfg), so nothing they say is dropped."""
+    with (CATALOGS / "messages.pot").open("rb") as source:
+        template = {m.id for m in read_po(source) if m.id}
+    assert _lti_messages() - template == set()
 
 
 def test_provider_settings_labels_and_value_words_are_in_the_catalog() -> None:

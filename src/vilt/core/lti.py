@@ -165,6 +165,13 @@ def check_claims(claims: Mapping[str, Any], expected: Expected, now: datetime) -
     return message_type
 
 
+def launch_locale(claims: Mapping[str, Any]) -> str | None:
+    """The locale the platform asks pages to use (``launch_presentation.locale``), as sent."""
+    presentation = claims.get(LAUNCH_PRESENTATION)
+    locale = presentation.get("locale") if isinstance(presentation, dict) else None
+    return locale if isinstance(locale, str) and locale.strip() else None
+
+
 # --- roles -----------------------------------------------------------------------------------
 
 _CONTEXT_ROLE = re.compile(r"^http://purl\.imsglobal\.org/vocab/lis/v2/membership(?:/\w+)?#(\w+)$")

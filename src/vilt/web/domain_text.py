@@ -5,23 +5,19 @@ a sentence not listed is shown as it is."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import UTC, datetime
-from functools import lru_cache
 
-from vilt.web.i18n import N_, Texts
+from vilt.i18n import N_, Sentences, Texts
 from vilt.web.labels import label
 
-# Each value in a sentence can itself be a word to translate (a state) or an instant to show in
-# the reader's zone and language.
+# Each value in a sentence can itself be a word to translate (a state); instants (``when``, ``at``)
+# are shown in the reader's zone and language.
 _AS_LABEL = {
     "state": "session_state",
     "target": "session_state",
     "kind": "event_kind",
     "source": "attendance_source",
 }
-_INSTANTS = {"when", "at"}
 
 MESSAGES: tuple[str, ...] = (
     # binding attendance that matched nobody
@@ -195,65 +191,18 @@ MESSAGES: tuple[str, ...] = (
     N_("%(provider)s refused the request (HTTP %(status)s)"),
 )
 
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+def _word(name: str, value: str) -> str | None:
+    return label(_AS_LABEL[name], value) if name in _AS_LABEL else None
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> list[tuple[re.Pattern[str], str]]:
-    patterns = []
-    for message in MESSAGES:
-        english = message.replace("%%", "%")
-        parts = _PLACEHOLDER.split(english)
-        regex = "".join(
-            re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)" for index, part in enumerate(parts)
-        )
-        patterns.append((re.compile(f"^{regex}$", re.S), message))
-    return patterns
-
-
-def _instant(text: str) -> datetime | None:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+# the matching itself is shared with the LTI tool's pages (vilt.i18n.Sentences)
+_SENTENCES = Sentences(MESSAGES, _word)
 
 
 def translate(text: str | None, texts: Texts, zone: str = "UTC") -> str:
     """``text`` in the reader's language (instants in ``zone``), or unchanged if unknown."""
-    if not text:
-        return ""
-    if texts.language == "en" and "UTC" not in text:
-        return text
-    for pattern, message in _patterns():
-        found = pattern.match(text)
-        if found is None:
-            continue
-        values = {}
-        for name, value in found.groupdict().items():
-            values[name] = _value(name, value, texts, zone)
-        return texts.gettext(message, **values) if values else texts.gettext(message)
-    return text
-
-
-def _value(name: str, value: str, texts: Texts, zone: str) -> str:
-    if name in _INSTANTS:
-        instant = _instant(value)
-        if instant is not None:
-            return texts.datetime(instant, zone)
-    if name in _AS_LABEL:
-        return texts.gettext(label(_AS_LABEL[name], value))
-    if name in ("reason", "where", "note"):
-        return _nested(value, texts, zone)
-    return value
-
-
-def _nested(value: str, texts: Texts, zone: str) -> str:
-    """A reason inside a sentence, often with its full stop taken off."""
-    shown = translate(value, texts, zone)
-    if shown != value or value.endswith("."):
-        return shown
-    shown = translate(value + ".", texts, zone)
-    return value if shown == value + "." else shown.rstrip(".")
+    return _SENTENCES.translate(text, texts, zone)
 
 
 Translator = Callable[[str | None], str]

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Request, Response
 
 from vilt.api.deps import RuntimeDep
-from vilt.api.lti.pages import autopost, error_page, render, user_of
+from vilt.api.lti.pages import autopost, error_page, render, texts_of, user_of, zone_of
+from vilt.api.lti.texts import detail_of
 from vilt.core.errors import DomainError, ErrorList, ValidationFailed
+from vilt.i18n import N_
 from vilt.services.lti import deep_linking, tickets
 from vilt.services.lti.deep_linking import NewEvent
 from vilt.storage.repositories import integrations as integrations_repo
@@ -20,7 +22,9 @@ from vilt.storage.repositories import lti as repo
 router = APIRouter(tags=["lti"])
 
 
-async def _picker(runtime: RuntimeDep, request: Request, token: str, error: str | None = None) -> Response:
+async def _picker(
+    runtime: RuntimeDep, request: Request, token: str, error: DomainError | None = None
+) -> Response:
     signed = await user_of(runtime, request)
     async with runtime.db.reading() as tx:
         ticket = await tickets.peek(runtime.ctx, tx, "deeplink", token)
@@ -28,15 +32,17 @@ async def _picker(runtime: RuntimeDep, request: Request, token: str, error: str 
         integrations = [
             i for i in (await tx.scalars(integrations_repo.listing(signed.user.account_id))).all() if i.active
         ]
+    texts = texts_of(request, signed)
     return render(
         "deep_link.html",
+        texts,
         400 if error else 200,
         csrf=signed.session.csrf_token,
         events=events,
         integrations=integrations,
         time_zone=signed.user.time_zone,
         context_title=ticket.data.get("context_title"),
-        error=error,
+        error=detail_of(error, texts, zone_of(signed)) if error else None,
     )
 
 
@@ -45,7 +51,7 @@ async def picker(token: str, request: Request, runtime: RuntimeDep) -> Response:
     try:
         return await _picker(runtime, request, token)
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
 
 
 def _new_event(form: dict[str, str]) -> NewEvent:
@@ -93,10 +99,13 @@ async def choose(token: str, request: Request, runtime: RuntimeDep) -> Response:
                     runtime.ctx, tx, token, signed.user, event_id=event_id, new=new, score_maximum=maximum
                 )
         except ValidationFailed as exc:
-            return await _picker(runtime, request, token, error=exc.detail)
+            return await _picker(runtime, request, token, error=exc)
         except ValueError:
-            return await _picker(runtime, request, token, error="The event or the score is not valid.")
+            invalid = ValidationFailed.one("event_id", "The event or the score is not valid.")
+            return await _picker(runtime, request, token, error=invalid)
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
     runtime.worker.wake.set()
-    return autopost(answer.return_url, {"JWT": answer.jwt}, "Returning to the course")
+    return autopost(
+        answer.return_url, {"JWT": answer.jwt}, N_("Returning to the course"), texts_of(request, signed)
+    )

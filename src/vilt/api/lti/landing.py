@@ -10,8 +10,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from vilt.api.deps import RuntimeDep
-from vilt.api.lti.pages import error_page, hub, render, session_uuid, user_of
+from vilt.api.lti.pages import error_page, hub, render, session_uuid, texts_of, user_of, zone_of
+from vilt.api.lti.texts import NOTES, say
 from vilt.core.errors import DomainError, Forbidden, NotFound, TooEarly, ValidationFailed
+from vilt.i18n import N_
 from vilt.services import enrollments
 from vilt.services import launch as launch_service
 from vilt.services.browser_sessions import SignedIn
@@ -23,12 +25,6 @@ from vilt.storage.repositories import events as events_repo
 from vilt.storage.repositories import lti as repo
 
 router = APIRouter(tags=["lti"])
-MESSAGES = {
-    "imported": "Course members imported.",
-    "enrolled": "You are enrolled.",
-    "bound": "The link now opens this event.",
-    "saved": "Saved.",
-}
 
 
 def actor_of(signed: SignedIn) -> Actor:
@@ -61,9 +57,13 @@ async def link_page(
             view = await landing.event_view(runtime.ctx, tx, link, signed.user, manager=instructor)
             events = await repo.events_for_picker(tx, link.account_id) if view is None and instructor else []
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
+    texts = texts_of(request, signed)
+    note = NOTES.get(message or "") or (message if message and message.startswith("Imported") else None)
     return render(
         "link.html",
+        texts,
+        zone=zone_of(signed),
         link=link,
         view=view,
         instructor=instructor,
@@ -71,21 +71,30 @@ async def link_page(
         tz=ZoneInfo(signed.user.time_zone),
         csrf=signed.session.csrf_token,
         events=events,
-        message=MESSAGES.get(message or "", message if message and message.startswith("Imported") else None),
+        message=say(note, texts, zone_of(signed)) if note else None,
     )
 
 
 @router.get("/lti/sessions/{session_id}/join")
 async def join(session_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    signed = None
     try:
         signed = await user_of(runtime, request)
         answer = await launch_service.launch(
             runtime.ctx, runtime.db, signed.user.account_id, session_id, signed.user.id
         )
     except TooEarly as exc:
-        return render("error.html", 409, title="Not open yet", detail=exc.detail, reason="too_early")
+        texts, zone = texts_of(request, signed), zone_of(signed)
+        return render(
+            "error.html",
+            texts,
+            409,
+            title=texts.gettext(N_("Not open yet")),
+            detail=say(exc.detail, texts, zone),
+            reason="too_early",
+        )
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime, signed=signed)
     return RedirectResponse(answer.url, status_code=303)
 
 
@@ -102,7 +111,7 @@ async def enroll(
                 raise NotFound("This session is not part of the linked event.")
             await enrollments.enroll(runtime.ctx, tx, session, signed.user.id, actor_of(signed))
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
     return RedirectResponse(f"/lti/links/{link_id}?message=enrolled", status_code=303)
 
 
@@ -133,7 +142,7 @@ async def bind(link_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Res
             row.event_id = event_id
             row.updated_at = runtime.clock.now()
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
     return RedirectResponse(f"/lti/links/{link_id}?message=bound", status_code=303)
 
 
@@ -149,7 +158,7 @@ async def grade_sync(link_id: uuid.UUID, request: Request, runtime: RuntimeDep) 
             assert row is not None
             row.grade_sync = str(mode)
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
     return RedirectResponse(f"/lti/links/{link_id}?message=saved", status_code=303)
 
 
@@ -162,11 +171,13 @@ async def import_members(link_id: uuid.UUID, request: Request, runtime: RuntimeD
         try:
             members, pages = await nrps.fetch_members(hub(runtime), job)
         except ServiceError as exc:
+            texts = texts_of(request, signed)
             return render(
                 "error.html",
+                texts,
                 502,
-                title="The LMS did not give the roster",
-                detail=exc.reason,
+                title=texts.gettext(N_("The LMS did not give the roster")),
+                detail=say(exc.reason, texts, zone_of(signed)),
                 reason="nrps_failed",
             )
         async with runtime.db.transaction() as tx:
@@ -174,7 +185,7 @@ async def import_members(link_id: uuid.UUID, request: Request, runtime: RuntimeD
                 runtime.ctx, tx, link.account_id, link.id, members, pages, actor_of(signed)
             )
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
     runtime.worker.wake.set()
     note = f"Imported {report.members} members: {report.enrolled} enrolled, {report.waitlisted} waitlisted."
     return RedirectResponse(f"/lti/links/{link_id}?message={note}", status_code=303)

@@ -1,4 +1,9 @@
-"""Server-rendered pages of the LTI tool: templates, error pages, the signed-in user."""
+"""Server-rendered pages of the LTI tool: templates, error pages, the signed-in user, and the
+language a page is written in.
+
+The language: the launch's ``launch_presentation.locale`` when it has one (and the launch stores
+it as the user's setting); otherwise the signed-in user's setting; otherwise the browser's
+``Accept-Language``; otherwise English. Pages after the launch follow the user's setting."""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from vilt.api.browser import csrf_token_from, signed_in
+from vilt.api.lti.texts import detail_of, say, word
 from vilt.core.errors import DomainError, Forbidden
+from vilt.i18n import N_, Texts, first_language, from_locale
 from vilt.runtime import Runtime
 from vilt.services.browser_sessions import SignedIn
 from vilt.services.lti.hub import LtiHub
@@ -26,17 +33,61 @@ templates = Environment(
 FRAMEABLE = {"Content-Security-Policy": "frame-ancestors *", "Cache-Control": "no-store"}
 
 
-def render(name: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(name).render(**values), status_code=status, headers=FRAMEABLE)
+def texts_of(request: Request, signed: SignedIn | None = None, *, locale: object = None) -> Texts:
+    """The reader's language: a launch's ``locale``, the user's setting, ``Accept-Language``."""
+    return Texts(
+        first_language(
+            from_locale(locale),
+            signed.user.locale if signed is not None else None,
+            accept_language=request.headers.get("accept-language"),
+        )
+    )
 
 
-def error_page(exc: DomainError) -> HTMLResponse:
+def zone_of(signed: SignedIn | None) -> str:
+    return signed.user.time_zone if signed is not None else "UTC"
+
+
+def render(name: str, texts: Texts, status: int = 200, *, zone: str = "UTC", **values: Any) -> HTMLResponse:
+    html = templates.get_template(name).render(
+        _=texts.markup_gettext,
+        ngettext=texts.markup_ngettext,
+        fmt=texts,
+        word=lambda group, value: texts.gettext(word(group, value)) if value else "",
+        say=lambda text: say(text, texts, zone),
+        **values,
+    )
+    return HTMLResponse(html, status_code=status, headers={**FRAMEABLE, "Content-Language": texts.language})
+
+
+async def error_page(
+    exc: DomainError,
+    request: Request,
+    runtime: Runtime | None = None,
+    *,
+    signed: SignedIn | None = None,
+    locale: object = None,
+) -> HTMLResponse:
+    """The error as a page in the reader's language: a launch's ``locale``, else the user signed
+    in (looked up when ``runtime`` is given), else ``Accept-Language``."""
+    if signed is None and runtime is not None:
+        signed = await signed_in(runtime, request)
+    texts = texts_of(request, signed, locale=locale)
+    zone = zone_of(signed)
     reason = exc.extra.get("reason") if isinstance(exc.extra.get("reason"), str) else exc.code
-    return render("error.html", exc.status, title=exc.title, detail=exc.detail, reason=reason)
+    return render(
+        "error.html",
+        texts,
+        exc.status,
+        title=say(exc.title, texts, zone),
+        detail=detail_of(exc, texts, zone),
+        reason=reason,
+    )
 
 
-def autopost(action: str, fields: dict[str, str], title: str) -> HTMLResponse:
-    return render("autopost.html", action=action, fields=fields, title=title)
+def autopost(action: str, fields: dict[str, str], title: str, texts: Texts) -> HTMLResponse:
+    """A form the browser posts on by itself; ``title`` is a message (``N_``)."""
+    return render("autopost.html", texts, action=action, fields=fields, title=texts.gettext(title))
 
 
 def hub(runtime: Runtime) -> LtiHub:
@@ -46,7 +97,7 @@ def hub(runtime: Runtime) -> LtiHub:
 
 class SignInNeeded(Forbidden):
     code = "lti_session_missing"
-    title = "Please launch Vilt again from your course"
+    title = N_("Please launch Vilt again from your course")
 
 
 async def user_of(runtime: Runtime, request: Request, *, csrf: bool = False) -> SignedIn:

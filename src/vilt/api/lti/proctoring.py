@@ -8,27 +8,36 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from vilt.api.deps import RuntimeDep
-from vilt.api.lti.pages import autopost, error_page, render, user_of
+from vilt.api.lti.pages import autopost, error_page, render, texts_of, user_of, zone_of
+from vilt.api.lti.texts import detail_of
 from vilt.core.errors import DomainError, ValidationFailed
+from vilt.i18n import N_
 from vilt.services.lti import proctoring
 
 router = APIRouter(tags=["lti"])
 
 
 async def _page(
-    runtime: RuntimeDep, request: Request, attempt_id: uuid.UUID, *, ended: bool, error: str | None = None
+    runtime: RuntimeDep,
+    request: Request,
+    attempt_id: uuid.UUID,
+    *,
+    ended: bool,
+    error: DomainError | None = None,
 ) -> Response:
     signed = await user_of(runtime, request)
     async with runtime.db.reading() as tx:
         attempt = await proctoring.attempt_of_user(tx, signed.user.account_id, attempt_id, signed.user)
+    texts = texts_of(request, signed)
     return render(
         "proctoring.html",
+        texts,
         400 if error else 200,
         attempt=attempt,
         user=signed.user,
         csrf=signed.session.csrf_token,
         ended=ended,
-        error=error,
+        error=detail_of(error, texts, zone_of(signed)) if error else None,
         proctor_room=None,
     )
 
@@ -38,7 +47,7 @@ async def check(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) ->
     try:
         return await _page(runtime, request, attempt_id, ended=False)
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
 
 
 @router.get("/lti/proctoring/{attempt_id}/ended")
@@ -46,7 +55,7 @@ async def ended(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) ->
     try:
         return await _page(runtime, request, attempt_id, ended=True)
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
 
 
 @router.post("/lti/proctoring/{attempt_id}")
@@ -64,7 +73,9 @@ async def confirm(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) 
                 )
                 started = await proctoring.confirm(runtime.ctx, tx, attempt, signed.user, confirmed_name=name)
         except ValidationFailed as exc:
-            return await _page(runtime, request, attempt_id, ended=False, error=exc.detail)
+            return await _page(runtime, request, attempt_id, ended=False, error=exc)
     except DomainError as exc:
-        return error_page(exc)
-    return autopost(started.url, {"JWT": started.jwt}, "Starting the assessment")
+        return await error_page(exc, request, runtime)
+    return autopost(
+        started.url, {"JWT": started.jwt}, N_("Starting the assessment"), texts_of(request, signed)
+    )

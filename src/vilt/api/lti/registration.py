@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from vilt.api.deps import RuntimeDep
-from vilt.api.lti.pages import error_page, hub, render
+from vilt.api.lti.pages import error_page, hub, render, texts_of
 from vilt.core.errors import DomainError
 from vilt.core.lti import LaunchRefused
 from vilt.services.lti import registration, tickets
@@ -24,8 +24,15 @@ async def start(token: str, request: Request, runtime: RuntimeDep) -> Response:
         registration_token = request.query_params.get("registration_token") or ""
         config = await registration.read_config(hub(runtime), url, registration_token)
     except DomainError as exc:
-        return error_page(exc)
-    return render("register.html", config=config, registration_token=registration_token, platform=None)
+        return await error_page(exc, request)
+    # the administrator registering the tool is not signed in to Vilt: the browser's language
+    return render(
+        "register.html",
+        texts_of(request),
+        config=config,
+        registration_token=registration_token,
+        platform=None,
+    )
 
 
 @router.post("/lti/register/{token}")
@@ -41,5 +48,5 @@ async def finish(token: str, request: Request, runtime: RuntimeDep) -> Response:
         async with runtime.db.transaction() as tx:
             platform = await registration.save(runtime.ctx, tx, token, config, answer)
     except DomainError as exc:
-        return error_page(exc)
-    return render("register.html", platform=platform, config=config)
+        return await error_page(exc, request)
+    return render("register.html", texts_of(request), platform=platform, config=config)

@@ -8,9 +8,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from vilt.api.browser import set_session_cookie
 from vilt.api.deps import RuntimeDep
-from vilt.api.lti.pages import error_page, hub
+from vilt.api.lti.pages import error_page, hub, texts_of
 from vilt.core.errors import DomainError
-from vilt.core.lti import LaunchRefused
+from vilt.core.lti import LaunchRefused, launch_locale
 from vilt.services import browser_sessions
 from vilt.services.lti import keys, launch, oidc
 
@@ -36,7 +36,7 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
             target = await oidc.login_redirect(runtime.ctx, tx, params)
     except DomainError as exc:
         log.info("lti.login_refused", reason=exc.extra.get("reason"), issuer=request.query_params.get("iss"))
-        return error_page(exc)
+        return await error_page(exc, request)
     return RedirectResponse(target, status_code=302)
 
 
@@ -44,6 +44,7 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
 async def launch_endpoint(request: Request, runtime: RuntimeDep) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    verified: oidc.Verified | None = None
     try:
         if fields.get("error"):
             raise LaunchRefused(
@@ -56,7 +57,9 @@ async def launch_endpoint(request: Request, runtime: RuntimeDep) -> Response:
         async with runtime.db.reading() as tx:
             verified = await oidc.verify(runtime.ctx, tx, hub(runtime), started, fields.get("id_token"))
         async with runtime.db.transaction() as tx:
-            landing = await launch.land(runtime.ctx, tx, verified)
+            landing = await launch.land(
+                runtime.ctx, tx, verified, browser_language=texts_of(request).language
+            )
             token = (
                 await browser_sessions.open_session(
                     runtime.ctx, tx, landing.user, "lti", landing.session_data
@@ -66,7 +69,8 @@ async def launch_endpoint(request: Request, runtime: RuntimeDep) -> Response:
             )
     except DomainError as exc:
         log.info("lti.launch_refused", reason=exc.extra.get("reason"), detail=exc.detail)
-        return error_page(exc)
+        # a verified launch names the language; before that, the browser does
+        return await error_page(exc, request, locale=launch_locale(verified.claims) if verified else None)
     runtime.worker.wake.set()
     log.info("lti.launched", message_type=verified.message_type, platform=str(verified.platform.id))
     response = RedirectResponse(landing.redirect, status_code=303)

@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict
 
 from vilt.api.deps import RuntimeDep
 from vilt.api.lti.pages import SignInNeeded, error_page, hub, render
+from vilt.api.lti.texts import detail_of, say
 from vilt.api.problems import problem
 from vilt.core.errors import DomainError, ValidationFailed
+from vilt.i18n import N_, Texts, first_language
 from vilt.services import browser_sessions, users
 from vilt.services.lti import tickets, uef
 from vilt.storage.repositories import lti as repo
@@ -21,6 +23,21 @@ router = APIRouter(tags=["lti"])
 SESSION_HEADER = "X-Vilt-Session"
 SAVE_TIMEOUT_MS = 4000
 """The page answers Ultra within this, whatever the server does: Ultra gives up after 5 s."""
+SCRIPT_TEXTS = {
+    "panelTitle": N_("Proctored by Vilt"),
+    "panelText": N_(
+        "Learners confirm their identity before the attempt starts; proctors can pause, resume, flag or "
+        "end an attempt from Vilt."
+    ),
+    "saveTimeout": N_(
+        "Vilt did not confirm the proctoring settings in time; they may not be saved. Please save again."
+    ),
+    "saveFailed": N_("Vilt could not save the proctoring settings: %(reason)s"),
+    "saveFailedStatus": N_("Vilt could not save the proctoring settings (HTTP %(status)s)."),
+    "unreachable": N_("Vilt could not be reached to save the proctoring settings. Please try again."),
+}
+"""What ``uef.js`` shows people (in Learn's proctoring panel and as a failed save), translated
+into the page's language; the script fills in ``%(reason)s`` and ``%(status)s``."""
 
 
 @router.get("/lti/uef/oauth")
@@ -34,12 +51,12 @@ async def oauth_callback(request: Request, runtime: RuntimeDep) -> Response:
         async with runtime.db.transaction() as tx:
             ticket = await uef.issue_page(runtime.ctx, tx, job, learn_token)
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
     return RedirectResponse(f"/lti/uef/page/{ticket}", status_code=303)
 
 
 @router.get("/lti/uef/page/{ticket}")
-async def page(ticket: str, runtime: RuntimeDep) -> Response:
+async def page(ticket: str, request: Request, runtime: RuntimeDep) -> Response:
     try:
         async with runtime.db.transaction() as tx:
             found = await tickets.consume(runtime.ctx, tx, "uef_page", ticket)
@@ -60,8 +77,10 @@ async def page(ticket: str, runtime: RuntimeDep) -> Response:
             )
             learn_token = runtime.ctx.secrets.decrypt(str(found.data["learn_token"]))["token"]
     except DomainError as exc:
-        return error_page(exc)
+        return await error_page(exc, request, runtime)
     assert platform is not None
+    # what the script shows in Learn (its panel, a failed save) is in the user's language
+    texts = Texts(first_language(user.locale, accept_language=request.headers.get("accept-language")))
     config: dict[str, Any] = {
         "learnOrigin": platform.uef_learn_url,
         "token": learn_token,
@@ -69,8 +88,9 @@ async def page(ticket: str, runtime: RuntimeDep) -> Response:
         "session": session,
         "settingsUrl": "/lti/uef/settings",
         "saveTimeoutMs": SAVE_TIMEOUT_MS,
+        "texts": {name: texts.gettext(message) for name, message in SCRIPT_TEXTS.items()},
     }
-    return render("uef.html", config=config)
+    return render("uef.html", texts, config=config)
 
 
 class SettingsBody(BaseModel):
@@ -84,12 +104,15 @@ class SettingsBody(BaseModel):
 @router.post("/lti/uef/settings")
 async def save_settings(body: SettingsBody, request: Request, runtime: RuntimeDep) -> JSONResponse:
     """Called by the extension page (its session token in a header: Ultra's iframe may not
-    carry cookies)."""
+    carry cookies); a refusal's title and detail are in the user's language (the script shows
+    the detail in Learn)."""
+    language = None  # read while the session is open: a failed transaction expires the user
     try:
         async with runtime.db.transaction() as tx:
             signed = await browser_sessions.resolve(runtime.ctx, tx, request.headers.get(SESSION_HEADER))
             if signed is None or not signed.session.data.get("uef"):
                 raise SignInNeeded("The Ultra extension's session expired; reload the Learn page.")
+            language = signed.user.locale
             platform_id = uuid.UUID(str(signed.session.data["platform_id"]))
             platform = await repo.platform_by_id(tx, platform_id)
             handle = body.proctoring_placement_handle
@@ -118,7 +141,8 @@ async def save_settings(body: SettingsBody, request: Request, runtime: RuntimeDe
             if isinstance(exc, ValidationFailed)
             else None
         )
-        return problem(exc.status, exc.title, exc.detail, code=exc.code, errors=errors)
+        texts = Texts(first_language(language, accept_language=request.headers.get("accept-language")))
+        return problem(exc.status, say(exc.title, texts), detail_of(exc, texts), code=exc.code, errors=errors)
     return JSONResponse(
         {"course_id": saved.course_id, "content_id": saved.content_id, "enabled": saved.enabled}
     )

@@ -38,11 +38,17 @@ def lti_actor(verified: Verified) -> Actor:
     return Actor("lti", str(verified.platform.id), verified.platform.name)
 
 
-async def land(ctx: ServiceContext, tx: AsyncSession, verified: Verified) -> Landing:
+async def land(
+    ctx: ServiceContext, tx: AsyncSession, verified: Verified, *, browser_language: str | None = None
+) -> Landing:
+    """``browser_language``: the language a user created by this launch gets when the launch
+    names no locale (what the browser asks for)."""
     platform, claims = verified.platform, verified.claims
     actor = lti_actor(verified)
     person = people.Person.from_claims(claims, ROLES)
-    user, _ = await people.find_or_create_user(ctx, tx, platform, person, actor)
+    user, _ = await people.find_or_create_user(
+        ctx, tx, platform, person, actor, first_language=browser_language
+    )
     deployment = str(claims[DEPLOYMENT_ID])
     base = {"platform_id": str(platform.id), "roles": person.roles.vilt_roles()}
     if verified.message_type == DEEP_LINKING_REQUEST:

@@ -19,7 +19,17 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vilt.core.identity import is_plausible_email, normalize_email
-from vilt.core.lti import AGS_ENDPOINT, CONTEXT, CUSTOM, NRPS_SERVICE, RESOURCE_LINK, LtiRoles, map_roles
+from vilt.core.lti import (
+    AGS_ENDPOINT,
+    CONTEXT,
+    CUSTOM,
+    NRPS_SERVICE,
+    RESOURCE_LINK,
+    LtiRoles,
+    launch_locale,
+    map_roles,
+)
+from vilt.i18n import from_locale
 from vilt.services import users
 from vilt.services.context import Actor, ServiceContext
 from vilt.services.users import UserInput
@@ -50,6 +60,8 @@ class Person:
     email: str | None
     name: str | None
     roles: LtiRoles
+    language: str | None = None
+    """The language the launch asks for (``launch_presentation.locale``), if one of Vilt's."""
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], roles_claim: str) -> Person:
@@ -61,13 +73,22 @@ class Person:
             email=email.strip() if isinstance(email, str) and is_plausible_email(email) else None,
             name=name,
             roles=map_roles(claims.get(roles_claim) or []),
+            language=from_locale(launch_locale(claims)),
         )
 
 
 async def find_or_create_user(
-    ctx: ServiceContext, tx: AsyncSession, platform: LtiPlatform, person: Person, actor: Actor
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    platform: LtiPlatform,
+    person: Person,
+    actor: Actor,
+    *,
+    first_language: str | None = None,
 ) -> tuple[User, bool]:
-    """The user behind ``person``; returns it and whether it was created."""
+    """The user behind ``person``; returns it and whether it was created. The language the
+    launch asks for becomes the user's setting; a new user without one gets ``first_language``
+    (the browser's)."""
     account = platform.account_id
     owner = await users_repo.identity_owner(tx, account, platform.issuer, person.subject)
     created = False
@@ -82,6 +103,7 @@ async def find_or_create_user(
                 email=person.email or placeholder_email(platform, person.subject),
                 display_name=(person.name or f"Learner {person.subject[:8]}")[:255],
                 roles=person.roles.vilt_roles(),
+                locale=person.language or from_locale(first_language),
             ),
             actor,
         )
@@ -109,6 +131,8 @@ async def _refresh(ctx: ServiceContext, tx: AsyncSession, user: User, person: Pe
     roles = list(dict.fromkeys([*user.roles, *person.roles.vilt_roles()]))
     if roles != list(user.roles):
         change["roles"] = roles
+    if person.language and person.language != user.locale:
+        change["locale"] = person.language
     if change:
         await users.update(ctx, tx, user.account_id, user.id, UserInput(**change), actor)
 

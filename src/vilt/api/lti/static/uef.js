@@ -8,6 +8,15 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("vilt-uef-config").textContent);
+  // what people see, in the page's language (the server translates; English if it did not)
+  var texts = config.texts || {};
+  function say(name, english, values) {
+    var text = texts[name] || english;
+    Object.keys(values || {}).forEach(function (key) {
+      text = text.split("%(" + key + ")s").join(String(values[key]));
+    });
+    return text;
+  }
   var SELECTOR = "course.content.assessment.settings.proctoring.panel.settings";
   var SAVED = "proctoring-service:settings-saved";
   var port = null;
@@ -57,11 +66,11 @@
         tag: "div",
         props: { className: "vilt-proctoring-settings" },
         children: [
-          { tag: "span", children: "Proctored by Vilt" },
+          { tag: "span", children: say("panelTitle", "Proctored by Vilt") },
           {
             tag: "p",
-            children: "Learners confirm their identity before the attempt starts; proctors can pause, " +
-              "resume, flag or end an attempt from Vilt."
+            children: say("panelText", "Learners confirm their identity before the attempt starts; proctors " +
+              "can pause, resume, flag or end an attempt from Vilt.")
           }
         ]
       }
@@ -84,7 +93,8 @@
     }
     // Ultra waits 5 seconds; answer before that whatever the server does
     var timer = setTimeout(function () {
-      once("Vilt did not confirm the proctoring settings in time; they may not be saved. Please save again.");
+      once(say("saveTimeout",
+        "Vilt did not confirm the proctoring settings in time; they may not be saved. Please save again."));
     }, config.saveTimeoutMs);
     var body = {
       course_id: data.courseId || data.courseUuid || null,
@@ -101,14 +111,16 @@
       if (response.ok) { clearTimeout(timer); once(null); return null; }
       return response.json().then(function (problem) {
         clearTimeout(timer);
-        once("Vilt could not save the proctoring settings: " + (problem.detail || ("HTTP " + response.status)));
+        once(say("saveFailed", "Vilt could not save the proctoring settings: %(reason)s",
+          { reason: problem.detail || ("HTTP " + response.status) }));
       }, function () {
         clearTimeout(timer);
-        once("Vilt could not save the proctoring settings (HTTP " + response.status + ").");
+        once(say("saveFailedStatus", "Vilt could not save the proctoring settings (HTTP %(status)s).",
+          { status: response.status }));
       });
     }).catch(function () {
       clearTimeout(timer);
-      once("Vilt could not be reached to save the proctoring settings. Please try again.");
+      once(say("unreachable", "Vilt could not be reached to save the proctoring settings. Please try again."));
     });
   }
 
