@@ -164,6 +164,9 @@ MESSAGES: tuple[str, ...] = (
     N_("No such delivery in this account."),
     N_("A password has at least %(count)s characters."),
     N_("A password has at most %(count)s characters."),
+    # the worker's reasons on a session's provider state (registrants)
+    N_("%(count)s learner(s) could not be registered with the provider yet."),
+    N_("%(count)s registration(s) of canceled enrollments could not be canceled with the provider yet."),
     # provider answers (BigBlueButton and the shared HTTP layer)
     N_("Connected."),
     N_("Give the full address, starting with https://"),
