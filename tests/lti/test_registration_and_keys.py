@@ -3,14 +3,17 @@ tool's key set and its rotation (the old key is published until it expires)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, Harness
 from tests.lti.conftest import Lms
 from tests.lti.flows import deep_link_new_event
 from tests.lti.platform import ISSUER
+from vilt.services import accounts
+from vilt.services.lti import keys
 from vilt.storage.lti_models import LtiToolKey
 
 TOOL = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -116,3 +119,16 @@ async def test_tool_keys_rotate_and_the_old_key_is_served_until_it_expires(lms: 
     async with harness.runtime.db.reading() as tx:
         stored = list((await tx.scalars(select(LtiToolKey))).all())
     assert all("PRIVATE KEY" not in k.private_key for k in stored)  # encrypted at rest
+
+
+async def test_with_several_accounts_only_the_operator_rotates_the_shared_tool_keys(harness: Harness) -> None:
+    async with harness.runtime.db.transaction() as tx:
+        await accounts.create_account(harness.runtime.ctx, tx, "Another school")
+    refused = await harness.post("/api/v1/lti/keys/rotate", {"keep_old_for_hours": 1})
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "vilt lti key rotate" in refused.json()["detail"]
+    async with harness.runtime.db.transaction() as tx:
+        rotated = await keys.rotate(harness.runtime.ctx, tx, timedelta(hours=1))  # the CLI's way
+    listed = (await harness.get("/api/v1/lti/keys")).json()
+    assert [k["kid"] for k in listed if k["signing"]] == [rotated.kid]

@@ -201,9 +201,14 @@ async def list_keys(runtime: RuntimeDep, principal: PrincipalDep) -> list[KeyOut
 
 @router.post("/keys/rotate", response_model=KeyOut, status_code=201)
 async def rotate_key(runtime: RuntimeDep, principal: PrincipalDep, body: RotateBody | None = None) -> KeyOut:
+    """A new signing key; the old one stays published for ``keep_old_for_hours``. The keys serve
+    every account, so with several accounts this answers 403: the operator rotates them with
+    ``vilt lti key rotate``."""
     hours = (body or RotateBody()).keep_old_for_hours
     async with runtime.db.transaction() as tx:
-        key = await keys.rotate(runtime.ctx, tx, timedelta(hours=hours))
+        key = await keys.rotate(
+            runtime.ctx, tx, timedelta(hours=hours), asked_by_account=principal.account_id
+        )
     return KeyOut(kid=key.kid, signing=True, created_at=key.created_at, retired_at=None, published_until=None)
 
 

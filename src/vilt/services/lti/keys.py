@@ -5,6 +5,7 @@ Private keys are stored encrypted with the deployment's secret key (``ctx.secret
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vilt.core.errors import ValidationFailed
+from vilt.core.errors import Forbidden, ValidationFailed
 from vilt.services.context import ServiceContext
 from vilt.services.lti.signing import SigningKey
 from vilt.storage.lti_models import LtiToolKey
+from vilt.storage.repositories import accounts as accounts_repo
 from vilt.storage.repositories import lti as repo
 
 DEFAULT_OVERLAP = timedelta(hours=72)
@@ -56,9 +58,22 @@ async def signing_key(ctx: ServiceContext, tx: AsyncSession) -> SigningKey:
 
 
 async def rotate(
-    ctx: ServiceContext, tx: AsyncSession, keep_old_for: timedelta = DEFAULT_OVERLAP
+    ctx: ServiceContext,
+    tx: AsyncSession,
+    keep_old_for: timedelta = DEFAULT_OVERLAP,
+    *,
+    asked_by_account: uuid.UUID | None = None,
 ) -> LtiToolKey:
-    """A new key signs from now on; the old ones are published for ``keep_old_for`` more."""
+    """A new key signs from now on; the old ones are published for ``keep_old_for`` more.
+
+    The keys serve every account of this Vilt, so one account's administrator may rotate them
+    only when theirs is the only account; otherwise it is the operator's job (the CLI, which
+    passes no account)."""
+    if asked_by_account is not None and len(await accounts_repo.all_accounts(tx)) > 1:
+        raise Forbidden(
+            "The tool's signing keys are shared by every account of this Vilt, so with several "
+            "accounts only the operator rotates them: run `vilt lti key rotate` on the server."
+        )
     if keep_old_for < timedelta(0) or keep_old_for > timedelta(days=90):
         raise ValidationFailed.one("keep_old_for_hours", "Keep the old key between 0 hours and 90 days.")
     now = ctx.clock.now()
