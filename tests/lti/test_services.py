@@ -142,3 +142,32 @@ async def test_every_roster_change_is_graded_when_the_link_asks_for_it(lms: Lms)
     await harness.tick()
     (score,) = lms.platform.scores["li-7"]
     assert (score["userId"], score["scoreGiven"], score["scoreMaximum"]) == ("s9", 4, 4)
+
+
+async def test_the_instructors_import_button_reports_the_numbers_and_a_crafted_link_says_nothing(
+    lms: Lms,
+) -> None:
+    answer = await deep_link_new_event(lms)
+    lms.platform.members = MEMBERS
+    teacher = LaunchSpec(
+        "teacher-1",
+        [INSTRUCTOR],
+        name="Tina Teacher",
+        email="tina@school.test",
+        extra={CUSTOM: answer["items"][0]["custom"]},
+    )
+    page = await lms.browser.launch(teacher)
+    path = urlsplit(str(page.url)).path
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    pressed = await lms.browser.client.post(
+        f"{BASE_URL}{path}/import-members", data={"csrf_token": token.group(1)}
+    )
+    assert pressed.status_code == 303
+    shown = await lms.browser.client.get(f"{BASE_URL}{pressed.headers['location']}")
+    assert "Imported 5 members: 3 enrolled, 0 waitlisted." in shown.text
+
+    for crafted in ("?message=Imported+a+virus%2C+call+555", "?imported=lots.of.members", "?imported=1.2"):
+        forged = await lms.browser.client.get(f"{BASE_URL}{path}{crafted}")
+        assert forged.status_code == 200
+        assert 'id="message"' not in forged.text

@@ -45,9 +45,23 @@ async def _link(runtime: RuntimeDep, signed: SignedIn, link_id: uuid.UUID) -> Lt
     return link
 
 
+def _imported_note(counts: str | None) -> str | None:
+    """The import's numbers travel as ``members.enrolled.waitlisted``: only digits reach the page,
+    so a crafted link cannot put words on it."""
+    parts = (counts or "").split(".")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 9 for p in parts):
+        return None
+    members, enrolled, waitlisted = parts
+    return f"Imported {members} members: {enrolled} enrolled, {waitlisted} waitlisted."
+
+
 @router.get("/lti/links/{link_id}")
 async def link_page(
-    link_id: uuid.UUID, request: Request, runtime: RuntimeDep, message: str | None = None
+    link_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    message: str | None = None,
+    imported: str | None = None,
 ) -> Response:
     try:
         signed = await user_of(runtime, request)
@@ -59,7 +73,7 @@ async def link_page(
     except DomainError as exc:
         return await error_page(exc, request, runtime)
     texts = texts_of(request, signed)
-    note = NOTES.get(message or "") or (message if message and message.startswith("Imported") else None)
+    note = NOTES.get(message or "") or _imported_note(imported)
     return render(
         "link.html",
         texts,
@@ -187,5 +201,5 @@ async def import_members(link_id: uuid.UUID, request: Request, runtime: RuntimeD
     except DomainError as exc:
         return await error_page(exc, request, runtime)
     runtime.worker.wake.set()
-    note = f"Imported {report.members} members: {report.enrolled} enrolled, {report.waitlisted} waitlisted."
-    return RedirectResponse(f"/lti/links/{link_id}?message={note}", status_code=303)
+    counts = f"{report.members}.{report.enrolled}.{report.waitlisted}"
+    return RedirectResponse(f"/lti/links/{link_id}?imported={counts}", status_code=303)
