@@ -376,6 +376,9 @@ def test_an_administrator_adds_a_webhook_endpoint_and_rotates_its_secret(
     t = T[language]
     admin = open_as(browser, server, language, "admin", "admin-webhooks")
     page = admin.page
+    admin.go("/admin/users")  # the people page, where administrators add and change people
+    expect(page.get_by_role("heading", level=1)).to_have_text("Люди" if language == "ru" else "People")
+    admin.shot("people")
     page.get_by_role("navigation").get_by_role("link", name=t["webhooks"]).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(t["webhooks"])
     admin.shot("list")

@@ -358,6 +358,8 @@ async def test_the_proctoring_check_is_in_the_launch_language(lms: Lms) -> None:
 REST_ONLY = {
     # answers of /api/v1/lti (JSON for integrators, in English like the rest of the REST API)
     "No such session in the linked event.",
+    "The tool's signing keys are shared by every account of this Vilt, so with several accounts only "
+    "the operator rotates them: run `vilt lti key rotate` on the server.",
     "No such proctored attempt in this account.",
     "Choose pause, resume, terminate, update or flag.",
     "The platform offered no Assessment Control Service for this attempt.",

@@ -20,6 +20,16 @@ _AS_LABEL = {
 }
 
 MESSAGES: tuple[str, ...] = (
+    # people
+    N_("Give a valid email address, like name@example.com."),
+    N_("A display name is required."),
+    N_("A display name has at most 255 characters."),
+    N_("%(address)s is given twice."),
+    N_("%(address)s already belongs to another user in this account."),
+    N_("'%(address)s' is not a valid email address."),
+    N_("Unknown role '%(role)s'; use %(roles)s."),
+    N_("Choose en or ru."),
+    N_("No such user in this account."),
     # binding attendance that matched nobody
     N_("Applied to the roster."),
     N_("Added as a walk-in (the integration's policy) and applied to the roster."),
