@@ -277,7 +277,8 @@ Sign in to the pages at {base_url}/signin (password for everyone: {DEMO_PASSWORD
   learner        {LEARNERS[0][1]}  (and the other learners: {", ".join(e for _, e, _ in LEARNERS[1:])})
   What to click: as the administrator, Integrations (press Check; a Teams integration in
   delegated mode shows "Sign in to Microsoft"), People, Webhooks and Deliveries; as Irene,
-  Events -> the session -> Roster; as a learner, My sessions (Launch opens 15 minutes before the start; .ics and a calendar address).
+  Events -> the session -> Roster; as a learner, My sessions (Launch opens 15 minutes before
+  the start; .ics and a calendar address).
   Set the language under Settings (English, Russian).
 
 Demo account "Demo Academy": an admin, an instructor (Irene) and four learners; BigBlueButton,
