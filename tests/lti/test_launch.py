@@ -88,7 +88,8 @@ async def test_resource_link_lands_instructor_on_management_and_learner_on_join(
     )
     page = await lms.browser.launch(learner)
     assert page.status_code == 200, page.text
-    assert "Join opens 2026-03-02 09:45" in page.text  # learners enter 15 minutes early (UTC user)
+    # learners enter 15 minutes early (a UTC user)
+    assert "Join opens Mon, Mar 2, 2026, 9:45\u202fAM" in page.text
     assert "Join</a>" not in page.text
     users = (await lms.harness.get("/api/v1/users", params={"email": "sam@school.test"})).json()["items"]
     assert users[0]["roles"] == ["learner"]

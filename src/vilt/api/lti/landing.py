@@ -4,7 +4,6 @@ management summary of the linked event; and the few actions those pages offer.""
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -82,7 +81,6 @@ async def link_page(
         view=view,
         instructor=instructor,
         user=signed.user,
-        tz=ZoneInfo(signed.user.time_zone),
         csrf=signed.session.csrf_token,
         events=events,
         message=say(note, texts, zone_of(signed)) if note else None,
