@@ -39,8 +39,10 @@ async def test_deep_linking_creates_an_event_with_its_first_session_and_a_grade_
 
 async def test_picking_an_existing_event_and_a_bad_form_say_what_is_wrong(lms: Lms) -> None:
     event = (await lms.harness.post("/api/v1/events", {"title": "Existing course"})).json()
+    await lms.harness.bbb_integration(name="Campus rooms")
     spec = LaunchSpec("teacher-1", [INSTRUCTOR], name="Tina", deep_linking=True)
     picker = await lms.browser.launch(spec)
+    assert "Campus rooms (BigBlueButton)" in picker.text  # the provider by its name
     wrong = await lms.browser.post_form(picker, {"event_id": "", "title": "", "starts_at": ""})
     assert wrong.status_code == 400
     assert "Give the new event a title" in wrong.text

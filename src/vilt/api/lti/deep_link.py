@@ -16,6 +16,7 @@ from vilt.core.errors import DomainError, ErrorList, ValidationFailed
 from vilt.i18n import N_
 from vilt.services.lti import deep_linking, tickets
 from vilt.services.lti.deep_linking import NewEvent
+from vilt.services.provider_hub import provider_info
 from vilt.storage.repositories import integrations as integrations_repo
 from vilt.storage.repositories import lti as repo
 
@@ -40,6 +41,7 @@ async def _picker(
         csrf=signed.session.csrf_token,
         events=events,
         integrations=integrations,
+        provider_title=lambda kind: provider_info(kind).title,
         time_zone=signed.user.time_zone,
         context_title=ticket.data.get("context_title"),
         error=detail_of(error, texts, zone_of(signed)) if error else None,
