@@ -203,3 +203,37 @@ async def test_attendees_complete_and_enrolled_non_attendees_fail(harness: Harne
     }
     assert (roster[came["id"]]["attendance"], roster[came["id"]]["completion"]) == ("attended", "completed")
     assert (roster[away["id"]]["attendance"], roster[away["id"]]["completion"]) == ("absent", "failed")
+
+
+async def test_in_application_mode_a_new_instructor_holds_the_meeting_on_their_calendar(
+    harness: Harness,
+) -> None:
+    sim = teams_sim(harness)
+    sim.state.add_user("irene@example.com", "Irene Instructor")
+    sim.state.add_user("oscar@example.com", "Oscar Other")
+    integration = await teams_integration(harness, "application")
+    irene = await harness.user("irene@example.com", "Irene Instructor", roles=["instructor"])
+    oscar = await harness.user("oscar@example.com", "Oscar Other", roles=["instructor"])
+    event = (await harness.post("/api/v1/events", {"title": "Teams class"})).json()
+    session = (
+        await harness.post(
+            f"/api/v1/events/{event['id']}/sessions",
+            {
+                "starts_at": STARTS.isoformat(),
+                "duration_minutes": 60,
+                "integration_id": integration["id"],
+                "instructor_ids": [irene["id"]],
+            },
+        )
+    ).json()
+    await harness.tick()
+    first = (await harness.get(f"/api/v1/sessions/{session['id']}")).json()["provider"]["ref"]
+    assert [m["organizer"] for m in sim.meetings()] == ["irene@example.com"]
+
+    await harness.patch(f"/api/v1/sessions/{session['id']}", {"instructor_ids": [oscar["id"]]})
+    await harness.tick()
+    moved = (await harness.get(f"/api/v1/sessions/{session['id']}")).json()["provider"]
+    assert moved["ref"] != first
+    assert moved["error"] is None
+    # Graph cannot move an event between calendars: a new one on Oscar's, Irene's deleted
+    assert [(m["id"], m["organizer"]) for m in sim.meetings()] == [(moved["ref"], "oscar@example.com")]

@@ -334,3 +334,38 @@ async def test_a_new_personal_join_url_is_sent_to_the_lms_as_an_enrollment_updat
     assert [c for c, _ in changes[1:]] == ["join_url"]
     assert "/w/" in str(changes[1][1])
     assert changes[1][1] != session["provider"].get("join_url")
+
+
+async def test_a_new_instructor_hosts_a_new_meeting_and_learners_get_new_links(harness: Harness) -> None:
+    _, session = await zoom_session(harness)
+    zoom_sim(harness).state.add_user("oscar@example.com", "Oscar Other")
+    oscar = await harness.user("oscar@example.com", "Oscar Other", roles=["instructor"])
+    learner = await harness.user("first@example.com", "First Learner")
+    await harness.post(f"/api/v1/sessions/{session['id']}/enrollments", {"user_id": learner["id"]})
+    await harness.tick()
+    old_ref = session["provider"]["ref"]
+    await harness.advance(50 * 60)
+    launch = f"/api/v1/sessions/{session['id']}/launch"
+    before = (await harness.post(launch, {"user_id": learner["id"]})).json()
+
+    changed = await harness.patch(f"/api/v1/sessions/{session['id']}", {"instructor_ids": [oscar["id"]]})
+    assert changed.status_code == 200, changed.text
+    await harness.tick()  # the meeting moves to Oscar's account
+    await harness.tick()  # the learner is registered with the new meeting
+    moved = (await harness.get(f"/api/v1/sessions/{session['id']}")).json()["provider"]
+    assert moved["ref"] != old_ref
+    meetings = {m["id"]: m for m in await sim_meetings(harness, "zoom")}
+    assert old_ref not in meetings  # Zoom cannot hand a meeting over: the old one is deleted
+    assert meetings[moved["ref"]]["host"] == "oscar@example.com"
+    assert meetings[moved["ref"]]["registrants"] == 1
+    after = (await harness.post(launch, {"user_id": learner["id"]})).json()
+    assert after["url"] != before["url"]
+    host = (await harness.post(launch, {"user_id": oscar["id"]})).json()
+    assert host["role"] == "host"
+    assert moved["ref"] in host["url"]
+
+    # the same instructors again change nothing on Zoom
+    calls = len(zoom_sim(harness).calls)
+    await harness.patch(f"/api/v1/sessions/{session['id']}", {"instructor_ids": [oscar["id"]]})
+    await harness.tick()
+    assert len(zoom_sim(harness).calls) == calls

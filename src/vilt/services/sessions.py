@@ -261,7 +261,10 @@ async def update(
         session.completion_rule = rule.to_json()
     elif "completion_rule" in data.provided:
         session.completion_rule = None
+    hosts_changed = False
     if data.instructor_ids is not None:
+        # the first instructor hosts the meeting (Zoom) or holds it on their calendar (Teams)
+        hosts_changed = await repo.instructor_ids(tx, session.id) != list(data.instructor_ids)
         await repo.set_instructors(tx, session.id, data.instructor_ids)
     after = {name: _plain(getattr(session, name)) for name in PROVIDER_FIELDS}
     moved = new_integration_id != session.integration_id
@@ -285,7 +288,7 @@ async def update(
         session.unregistrations_pending = False  # the old meeting is deleted with its registrants
         session.registrations_pending = True
         after["integration_id"] = _plain(new_integration_id)
-    if new_integration_id is not None and (moved or after != {k: before[k] for k in after}):
+    if new_integration_id is not None and (moved or hosts_changed or after != {k: before[k] for k in after}):
         want_push(session, now)
     elif session.stale_meetings:
         due_now(session, now)

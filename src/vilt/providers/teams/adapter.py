@@ -243,6 +243,13 @@ class TeamsAdapter:
 
     async def update_meeting(self, ref: MeetingRef, spec: MeetingSpec) -> MeetingRef:
         base = str(ref.data.get("organizer") or "/me")
+        if not self.delegated and await self._organizer(spec) != base:
+            # another instructor: Graph cannot move an event between calendars, so the meeting is
+            # made on the new organizer's calendar (a new join URL) and the old event deleted
+            moved = await self.create_meeting(spec)
+            await self.delete_meeting(ref)
+            log.info("teams.meeting_moved_to_new_organizer", old=ref.ref, new=moved.ref)
+            return moved
         try:
             await self.graph.call(
                 "PATCH", f"{base}/events/{ref.data['event_id']}", json=mapping.update_body(spec)

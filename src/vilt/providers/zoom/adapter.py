@@ -229,7 +229,10 @@ class ZoomAdapter:
         return self._ref(created, spec, host)
 
     async def update_meeting(self, ref: MeetingRef, spec: MeetingSpec) -> MeetingRef:
-        host = str(ref.data.get("host") or self._host(spec))
+        wanted = self._host(spec)
+        host = str(ref.data.get("host") or wanted)
+        if wanted.lower() != host.lower():
+            return await self._move(ref, spec)
         try:
             await self._counted_write(
                 host,
@@ -244,6 +247,15 @@ class ZoomAdapter:
             log.info("zoom.meeting_gone_recreating", meeting=ref.ref)
             return await self.create_meeting(spec)
         return ref
+
+    async def _move(self, ref: MeetingRef, spec: MeetingSpec) -> MeetingRef:
+        """Another instructor hosts now. Zoom cannot hand a meeting to another user, so it is made
+        again on the new host's account (new id: learners are registered anew) and the old one is
+        deleted; if the delete fails, the retried update finds the new meeting and deletes again."""
+        moved = await self.create_meeting(spec)
+        await self.delete_meeting(ref)
+        log.info("zoom.meeting_moved_to_new_host", old=ref.ref, new=moved.ref)
+        return moved
 
     async def delete_meeting(self, ref: MeetingRef) -> None:
         try:
