@@ -63,6 +63,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [f"PostgreSQL tests run against {POSTGRES_URL}"]
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Said again at the end, where it is seen (``-q`` and parallel runs hide the header)."""
+    if _PG_PROBLEM:
+        terminalreporter.write_line(f"PostgreSQL tests SKIPPED: {_PG_PROBLEM}", yellow=True, bold=True)
+    elif not hasattr(terminalreporter.config, "workerinput"):
+        terminalreporter.write_line(f"PostgreSQL tests ran against {POSTGRES_URL}")
+
+
 def _admin_url(database: str) -> str:
     return POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
 
