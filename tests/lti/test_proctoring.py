@@ -3,6 +3,9 @@ by Vilt and accepted by the platform; the Assessment Control Service; LtiEndAsse
 
 from __future__ import annotations
 
+import re
+
+from tests.conftest import BASE_URL
 from tests.lti.conftest import Lms
 from tests.lti.platform import ISSUER, LEARNER, LaunchSpec, parse_form
 
@@ -114,3 +117,63 @@ async def test_a_proctoring_launch_without_its_claims_is_refused(lms: Lms) -> No
     unknown_end = await lms.browser.launch(proctoring_launch("LtiEndAssessment", attempt=3))
     assert unknown_end.status_code == 404
     assert "attempt_unknown" in unknown_end.text
+
+
+async def test_live_proctoring_puts_candidates_in_one_proctor_room_they_join_from_the_check_page(
+    lms: Lms,
+) -> None:
+    bbb = await lms.harness.bbb_integration(name="Proctor rooms")
+    saved = await lms.harness.client.put(
+        "/api/v1/lti/proctoring/settings",
+        headers=lms.harness.headers,
+        json={
+            "course_id": "course-1",  # the LTI context id of the course
+            "content_id": "quiz-77",  # and the assessment's resource link id
+            "enabled": True,
+            "live_proctoring": True,
+            "integration_id": bbb["id"],
+        },
+    )
+    assert saved.status_code == 200, saved.text
+    check = await lms.browser.launch(proctoring_launch(attempt="1"))
+    assert check.status_code == 200, check.text
+    room_link = re.search(r'href="(/lti/proctoring/[0-9a-f-]+/room)"', check.text)
+    assert room_link, check.text
+    await lms.harness.tick()  # the room's meeting is made on the provider
+
+    joined = await lms.browser.client.get(f"{BASE_URL}{room_link.group(1)}")
+    assert joined.status_code == 303
+    assert "/sandbox/bigbluebutton/" in joined.headers["location"]
+    assert "fullName=Carla+Candidate" in joined.headers["location"]
+    assert "role=VIEWER" in joined.headers["location"]
+
+    (attempt,) = (await lms.harness.get("/api/v1/lti/proctoring/attempts")).json()["items"]
+    room = (await lms.harness.get(f"/api/v1/sessions/{attempt['proctor_session_id']}")).json()
+    assert room["title"] == "Proctor room: Final exam"
+    assert room["integration_id"] == bbb["id"]
+    # a proctor, made an instructor of the room, joins it as its moderator
+    proctor = await lms.harness.user("pat@school.test", "Pat Proctor", roles=["instructor"])
+    await lms.harness.patch(f"/api/v1/sessions/{room['id']}", {"instructor_ids": [proctor["id"]]})
+    await lms.harness.tick()
+    hosted = await lms.harness.post(f"/api/v1/sessions/{room['id']}/launch", {"user_id": proctor["id"]})
+    assert "role=MODERATOR" in hosted.json()["url"], hosted.text
+    synced = (await lms.harness.get(f"/api/v1/sessions/{room['id']}")).json()
+    assert synced["provider"]["error"] is None
+
+    # the next candidate of the same assessment is put in the same room
+    lms.browser.client.cookies.clear()
+    other = proctoring_launch(attempt="1")
+    other.user_id, other.name, other.email = "cand-2", "Dan Doe", "dan@school.test"
+    await lms.browser.launch(other)
+    attempts = (await lms.harness.get("/api/v1/lti/proctoring/attempts")).json()["items"]
+    assert {a["proctor_session_id"] for a in attempts} == {room["id"]}
+
+
+async def test_without_live_proctoring_there_is_no_room(lms: Lms) -> None:
+    await lms.harness.client.put(
+        "/api/v1/lti/proctoring/settings",
+        headers=lms.harness.headers,
+        json={"course_id": "course-1", "content_id": "quiz-77", "enabled": True, "live_proctoring": False},
+    )
+    check = await lms.browser.launch(proctoring_launch(attempt="1"))
+    assert "/room" not in check.text

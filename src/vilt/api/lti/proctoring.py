@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from vilt.api.deps import RuntimeDep
 from vilt.api.lti.pages import autopost, error_page, render, texts_of, user_of, zone_of
 from vilt.api.lti.texts import detail_of
-from vilt.core.errors import DomainError, ValidationFailed
+from vilt.core.errors import DomainError, NotFound, ValidationFailed
 from vilt.i18n import N_
+from vilt.services import launch as launch_service
 from vilt.services.lti import proctoring
 
 router = APIRouter(tags=["lti"])
@@ -38,7 +40,7 @@ async def _page(
         csrf=signed.session.csrf_token,
         ended=ended,
         error=detail_of(error, texts, zone_of(signed)) if error else None,
-        proctor_room=None,
+        proctor_room=f"/lti/proctoring/{attempt.id}/room" if attempt.proctor_session_id else None,
     )
 
 
@@ -48,6 +50,24 @@ async def check(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) ->
         return await _page(runtime, request, attempt_id, ended=False)
     except DomainError as exc:
         return await error_page(exc, request, runtime)
+
+
+@router.get("/lti/proctoring/{attempt_id}/room")
+async def room(attempt_id: uuid.UUID, request: Request, runtime: RuntimeDep) -> Response:
+    """Into the assessment's live proctor room, as a participant (through Vilt's launch, so the
+    room's window and the provider's join URL apply as for any session)."""
+    try:
+        signed = await user_of(runtime, request)
+        async with runtime.db.reading() as tx:
+            attempt = await proctoring.attempt_of_user(tx, signed.user.account_id, attempt_id, signed.user)
+        if attempt.proctor_session_id is None:
+            raise NotFound("This assessment has no live proctor room.")
+        answer = await launch_service.launch(
+            runtime.ctx, runtime.db, signed.user.account_id, attempt.proctor_session_id, signed.user.id
+        )
+    except DomainError as exc:
+        return await error_page(exc, request, runtime)
+    return RedirectResponse(answer.url, status_code=303)
 
 
 @router.get("/lti/proctoring/{attempt_id}/ended")

@@ -332,6 +332,10 @@ class AttemptOut(BaseModel):
     ended_at: datetime | None
     end_error: str | None
     incidents: list[dict[str, Any]]
+    proctor_session_id: uuid.UUID | None = Field(
+        description="The live proctor room (a Vilt session) the candidate was put in, if the assessment "
+        "asks for live proctoring; proctors launch it as its hosts."
+    )
     created_at: datetime
 
 
@@ -348,6 +352,7 @@ def attempt_out(row: LtiProctoringAttempt) -> AttemptOut:
         ended_at=row.ended_at,
         end_error=row.end_error,
         incidents=list(row.incidents),
+        proctor_session_id=row.proctor_session_id,
         created_at=row.created_at,
     )
 

@@ -84,6 +84,7 @@ REFUSALS: tuple[str, ...] = (
     N_("Vilt did not proctor attempt %(number)s of this assessment."),
     N_("No such proctored attempt."),
     N_("This attempt belongs to another learner."),
+    N_("This assessment has no live proctor room."),
     N_("This attempt is %(attempt)s; it cannot be started again."),
     N_("Type your full name to confirm your identity."),
     N_("Confirm that you take this assessment yourself."),

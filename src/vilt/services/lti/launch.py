@@ -18,7 +18,7 @@ from vilt.core.lti import (
     LaunchRefused,
 )
 from vilt.services.context import Actor, ServiceContext
-from vilt.services.lti import deep_linking, landing, people, proctoring, uef
+from vilt.services.lti import deep_linking, landing, people, proctor_room, proctoring, uef
 from vilt.services.lti.oidc import Verified
 from vilt.storage.models import User
 from vilt.storage.repositories import events as events_repo
@@ -59,6 +59,7 @@ async def land(
         return Landing(user, f"/lti/deep-link/{ticket}", base)
     if verified.message_type == START_PROCTORING:
         attempt = await proctoring.start(ctx, tx, platform, claims, user, deployment)
+        await proctor_room.assign(ctx, tx, attempt, actor)
         return Landing(user, f"/lti/proctoring/{attempt.id}", {**base, "attempt_id": str(attempt.id)})
     if verified.message_type == END_ASSESSMENT:
         attempt = await proctoring.end(ctx, tx, platform, claims, user)
