@@ -5,13 +5,15 @@ their own join, and the submitted roster arrives in the gradebook, retried when 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
+from tests.api.roster_support import import_reports, report
 from tests.conftest import BASE_URL, T0
 from tests.lti.conftest import Lms
 from tests.lti.flows import CUSTOM, deep_link_new_event
-from tests.lti.platform import INSTRUCTOR, ISSUER, LEARNER, LaunchSpec
+from tests.lti.platform import INSTRUCTOR, ISSUER, LEARNER, LaunchSpec, parse_form
 
 LINEITEM = f"{ISSUER}/ags/lineitems/li-7?type_id=3"
 MEMBERS = [
@@ -171,3 +173,53 @@ async def test_the_instructors_import_button_reports_the_numbers_and_a_crafted_l
         forged = await lms.browser.client.get(f"{BASE_URL}{path}{crafted}")
         assert forged.status_code == 200
         assert 'id="message"' not in forged.text
+
+
+async def test_a_series_is_graded_as_a_whole_not_part_by_part(lms: Lms) -> None:
+    harness = lms.harness
+    bbb = await harness.bbb_integration()
+    event = (
+        await harness.post("/api/v1/events", {"title": "Two-part course", "session_mode": "series"})
+    ).json()
+    starts = [T0 + timedelta(hours=1), T0 + timedelta(hours=26)]
+    parts = [
+        (
+            await harness.post(
+                f"/api/v1/events/{event['id']}/sessions",
+                {"starts_at": at.isoformat(), "duration_minutes": 60, "integration_id": bbb["id"]},
+            )
+        ).json()
+        for at in starts
+    ]
+    picker = await lms.browser.launch(LaunchSpec("teacher-1", [INSTRUCTOR], name="Tina", deep_linking=True))
+    action, form = parse_form((await lms.browser.post_form(picker, {"event_id": event["id"]})).text)
+    await lms.browser.client.post(action, data=form)
+    custom = {CUSTOM: lms.platform.deep_link_answers[-1]["items"][0]["custom"]}
+    for spec in (
+        LaunchSpec("teacher-1", [INSTRUCTOR], name="Tina", lineitem=LINEITEM, extra=custom),
+        LaunchSpec(
+            "s1", [LEARNER], name="Ann Archer", email="ann@school.test", lineitem=LINEITEM, extra=custom
+        ),
+    ):
+        lms.browser.client.cookies.clear()
+        assert (await lms.browser.launch(spec)).status_code == 200
+
+    async def attend_and_submit(part: dict[str, Any], at: datetime) -> dict[str, Any]:
+        await import_reports(harness, part["id"], report("ann", (0, 60), email="ann@school.test", start=at))
+        assert (await harness.post(f"/api/v1/sessions/{part['id']}/roster/submit")).status_code == 200
+        await harness.tick()
+        score: dict[str, Any] = lms.platform.scores["li-7"][-1]
+        return score
+
+    await harness.advance((starts[0] + timedelta(hours=2) - harness.clock.now()).total_seconds())
+    first = await attend_and_submit(parts[0], starts[0])
+    # one part of two: the series is not decided, so the gradebook is told it is in progress
+    assert (first["userId"], first["scoreGiven"]) == ("s1", 0)
+    assert (first["activityProgress"], first["gradingProgress"]) == ("InProgress", "Pending")
+    assert "1 of 2 parts completed" in first["comment"]
+
+    await harness.advance((starts[1] + timedelta(hours=2) - harness.clock.now()).total_seconds())
+    second = await attend_and_submit(parts[1], starts[1])
+    assert (second["scoreGiven"], second["scoreMaximum"]) == (100, 100)
+    assert (second["activityProgress"], second["gradingProgress"]) == ("Completed", "FullyGraded")
+    assert "2 of 2 parts completed" in second["comment"]

@@ -14,21 +14,33 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from vilt.core.completion import Completion
+from vilt.core.event_result import EventResult
 from vilt.core.lti import MEDIA_SCORE, SCOPE_SCORE, score_for, scores_url
+from vilt.core.sessions import SessionMode
 from vilt.providers.http import parse_retry_after
-from vilt.services import deliveries
+from vilt.services import deliveries, event_results
 from vilt.services.context import ServiceContext
 from vilt.services.deliveries import Sent
 from vilt.services.lti import keys
 from vilt.services.lti.hub import LtiHub, ServiceError, TokenEndpoint
 from vilt.services.lti.proctoring import endpoint
 from vilt.services.lti.signing import SigningKey
-from vilt.storage.models import Delivery, Session
+from vilt.storage.models import Delivery, Event, Session
 from vilt.storage.repositories import enrollments as enrollments_repo
 from vilt.storage.repositories import lti as repo
 from vilt.storage.repositories import roster as roster_repo
 
 KIND = "lti_score"
+
+
+async def _series_results(tx: AsyncSession, session: Session) -> dict[uuid.UUID, EventResult] | None:
+    """For a series, each learner's result over all its parts (the grade is the series'); None
+    for alternative sessions, which are graded one by one."""
+    event = await tx.get(Event, session.event_id)
+    if event is None or event.session_mode != SessionMode.SERIES.value:
+        return None
+    return {found.user_id: found.result for found in await event_results.for_event(tx, event)}
 
 
 async def publish(ctx: ServiceContext, tx: AsyncSession, session: Session, *, final: bool) -> int:
@@ -42,6 +54,7 @@ async def publish(ctx: ServiceContext, tx: AsyncSession, session: Session, *, fi
     if not links:
         return 0
     entries = {e.user_id: e for e in await roster_repo.entries_at(tx, session.id)}
+    series = await _series_results(tx, session)
     enrolled = await enrollments_repo.enrolled_users(tx, session.id)
     version = await roster_repo.latest_number(tx, session.id)
     now = ctx.clock.now()
@@ -53,13 +66,25 @@ async def publish(ctx: ServiceContext, tx: AsyncSession, session: Session, *, fi
         subjects = await repo.subjects(tx, session.account_id, platform.issuer, list(enrolled))
         for user_id, subject in subjects.items():
             entry = entries.get(user_id)
-            score = score_for(
-                entry.completion if entry else "not_started",
-                entry.attendance if entry else "unknown",
-                entry.basis if entry else "",
-                link.score_maximum,
-                final=final,
-            )
+            whole = series.get(user_id) if series is not None else None
+            if whole is not None:
+                # one grade column for the whole series: the parts combined, final once decided
+                decided = whole.completion in (Completion.COMPLETED, Completion.FAILED)
+                score = score_for(
+                    whole.completion.value,
+                    entry.attendance if entry else "unknown",
+                    whole.basis,
+                    link.score_maximum,
+                    final=final and decided,
+                )
+            else:
+                score = score_for(
+                    entry.completion if entry else "not_started",
+                    entry.attendance if entry else "unknown",
+                    entry.basis if entry else "",
+                    link.score_maximum,
+                    final=final,
+                )
             await deliveries.enqueue(
                 tx,
                 now=now,
