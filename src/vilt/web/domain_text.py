@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vilt.api.lti.texts import LAUNCH
 from vilt.i18n import N_, Sentences, Texts
 from vilt.web.labels import label
 
@@ -96,18 +97,8 @@ MESSAGES: tuple[str, ...] = (
     N_("BigBlueButton meetings exist only while they run; Vilt creates its own."),
     N_("The session is %(state)s; nobody can enroll any more."),
     N_("No such enrollment in this session."),
-    # launch
-    N_("This user is not enrolled in the session."),
-    N_("This user is on the waitlist; a seat has not been freed yet."),
-    N_("The session was canceled."),
-    N_("The session has ended."),
-    N_("The session can be launched from %(when)s."),
-    N_("This session has no online meeting (it has no integration)."),
-    N_("The session's integration is inactive; an administrator must activate it."),
-    N_("The meeting is not ready on the provider yet."),
-    N_("The meeting is not ready on the provider yet. Last attempt: %(reason)s"),
-    N_("This learner's personal join link is not ready yet; try again in a minute."),
-    N_("The provider did not give a host link: %(reason)s"),
+    # launch: the same sentences as on the LTI tool's pages
+    *LAUNCH,
     # roster
     N_("The roster was submitted already."),
     N_("A roster can be submitted once the session has ended."),

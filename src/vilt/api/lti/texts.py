@@ -22,6 +22,21 @@ TITLES: tuple[str, ...] = (
     N_("The LMS did not give the roster"),
 )
 
+LAUNCH: tuple[str, ...] = (
+    # why a launch is refused (services.launch): the product's pages show them too
+    N_("This user is not enrolled in the session."),
+    N_("This user is on the waitlist; a seat has not been freed yet."),
+    N_("The session was canceled."),
+    N_("The session has ended."),
+    N_("The session can be launched from %(when)s."),
+    N_("This session has no online meeting (it has no integration)."),
+    N_("The session's integration is inactive; an administrator must activate it."),
+    N_("The meeting is not ready on the provider yet."),
+    N_("The meeting is not ready on the provider yet. Last attempt: %(reason)s"),
+    N_("This learner's personal join link is not ready yet; try again in a minute."),
+    N_("The provider did not give a host link: %(reason)s"),
+)
+
 # Sentences with a longer variant come before the shorter one a value could swallow.
 REFUSALS: tuple[str, ...] = (
     # login initiation (OIDC)
@@ -163,17 +178,7 @@ REFUSALS: tuple[str, ...] = (
     N_("No such integration in this account."),
     N_("The integration '%(name)s' is inactive."),
     N_("The session is %(state)s; nobody can enroll any more."),
-    N_("This user is not enrolled in the session."),
-    N_("This user is on the waitlist; a seat has not been freed yet."),
-    N_("The session was canceled."),
-    N_("The session has ended."),
-    N_("The session can be launched from %(when)s."),
-    N_("This session has no online meeting (it has no integration)."),
-    N_("The session's integration is inactive; an administrator must activate it."),
-    N_("The meeting is not ready on the provider yet."),
-    N_("The meeting is not ready on the provider yet. Last attempt: %(reason)s"),
-    N_("This learner's personal join link is not ready yet; try again in a minute."),
-    N_("The provider did not give a host link: %(reason)s"),
+    *LAUNCH,
 )
 
 NOTES: dict[str, str] = {
