@@ -27,13 +27,18 @@ async def test_an_administrator_adds_a_person_who_then_signs_in(site: Site) -> N
     }
     refused = await client.post("/admin/users", data=form)
     assert refused.status_code == 422
+    # every error at once, each at its field, the people still listed, nothing typed lost
     assert "A password has at least" in refused.text
-    form["password"] = "a-long-enough-password"
-    refused = await client.post("/admin/users", data=form)
-    assert refused.status_code == 422
     assert "Give a valid email address, like name@example.com." in refused.text
     assert re.search(r'id="f-email" name="email"[^>]*aria-invalid="true"', refused.text)
-    assert 'value="Ivan Instructor"' in refused.text  # nothing typed is lost
+    assert re.search(r'id="f-password" name="password"[^>]*aria-invalid="true"', refused.text)
+    assert 'value="Ivan Instructor"' in refused.text
+    assert re.search(r'<a href="/admin/users/[0-9a-f-]{36}">Admin</a>', refused.text)  # the list stays
+    short = await client.post("/admin/users", data={**form, "email": "ivan@school.test"})
+    assert short.status_code == 422  # a valid person with a bad password is not saved either
+    found = await client.get("/admin/users", params={"email": "ivan@school.test"})
+    assert "Nobody has this address." in found.text
+    form["password"] = "a-long-enough-password"
 
     added = await client.post("/admin/users", data={**form, "email": "Ivan@School.test"})
     assert added.status_code == 303

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from vilt.core.errors import DomainError
+from vilt.core.errors import DomainError, ValidationFailed
 from vilt.core.identity import normalize_email
 from vilt.services import passwords, users
 from vilt.services.users import ROLES, UserInput
@@ -53,25 +53,42 @@ def _values(data: UserInput) -> dict[str, Any]:
     }
 
 
-@router.get(HERE)
-async def people(
-    page: AdminPage,
-    email: Annotated[str | None, Query()] = None,
-    cursor: Annotated[str | None, Query()] = None,
+async def _people_page(
+    page: Page,
+    *,
+    email: str | None = None,
+    cursor: str | None = None,
+    values: Mapping[str, Any] | None = None,
+    errors: FormErrors | None = None,
+    status: int = 200,
 ) -> Response:
     wanted = normalize_email(email) if email and email.strip() else None
     async with page.runtime.db.reading() as tx:
         found = await paginate(tx, repo.listing(page.user.user.account_id, wanted), 50, cursor)
     return page.render(
         "admin/users.html",
+        status=status,
         rows=found.items,
         next_cursor=found.next_cursor,
         email=email or "",
         roles=_roles(page),
         zones=time_zones(),
-        values={"roles": ["learner"], "locale": page.texts.language, "time_zone": page.zone},
-        errors=FormErrors(),
+        values=values or {"roles": ["learner"], "locale": page.texts.language, "time_zone": page.zone},
+        errors=errors or FormErrors(),
     )
+
+
+@router.get(HERE)
+async def people(
+    page: AdminPage,
+    email: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Response:
+    return await _people_page(page, email=email, cursor=cursor)
+
+
+class _Unsaved(Exception):
+    """Rolls the new person back: the form has an error the services did not see."""
 
 
 @router.post(HERE)
@@ -79,27 +96,31 @@ async def add_person(page: AdminChange, request: Request) -> Response:
     form = Form(await request.form(), page.texts)
     data = _input(form)
     password = form.text("password")
-    try:
-        if password:
+    account_id = page.user.user.account_id
+    # every field's error at once: the password is checked beside the person, not before
+    password_errors = FormErrors()
+    if password:
+        try:
             passwords.validate(password)
+        except ValidationFailed as exc:
+            password_errors = errors_from(exc, page.texts, page.zone)
+    errors = FormErrors()
+    try:
         async with page.runtime.db.transaction() as tx:
-            user = await users.create(page.runtime.ctx, tx, page.user.user.account_id, data, page.user.actor)
+            user = await users.create(page.runtime.ctx, tx, account_id, data, page.user.actor)
+            if password_errors:
+                raise _Unsaved
             if password:
                 await passwords.set_password(
-                    page.runtime.ctx, tx, page.user.user.account_id, user.id, password, page.user.actor
+                    page.runtime.ctx, tx, account_id, user.id, password, page.user.actor
                 )
+    except _Unsaved:
+        pass
     except DomainError as exc:
-        return page.render(
-            "admin/users.html",
-            status=422,
-            rows=[],
-            next_cursor=None,
-            email="",
-            roles=_roles(page),
-            zones=time_zones(),
-            values=_values(data),
-            errors=errors_from(exc, page.texts, page.zone),
-        )
+        errors = errors_from(exc, page.texts, page.zone)
+    errors.extend(password_errors)
+    if errors:
+        return await _people_page(page, values=_values(data), errors=errors, status=422)
     return page.redirect(f"{HERE}/{user.id}", page.gettext("%(name)s was added.", name=user.display_name))
 
 
@@ -148,17 +169,15 @@ async def save_person(page: AdminChange, user_id: uuid.UUID, request: Request) -
     if user_id == page.user.user.id and "admin" not in (data.roles or ()):
         # nobody may lock themselves out of these pages by accident
         errors.add("roles", page.gettext("You cannot take away your own administrator role."))
-    try:
-        async with page.runtime.db.transaction() as tx:
-            if errors:
-                user = await users.get(tx, account_id, user_id)
-            else:
-                user = await users.update(page.runtime.ctx, tx, account_id, user_id, data, page.user.actor)
-    except DomainError as exc:
-        errors = errors_from(exc, page.texts, page.zone)
+    else:
+        try:
+            async with page.runtime.db.transaction() as tx:
+                await users.update(page.runtime.ctx, tx, account_id, user_id, data, page.user.actor)
+        except DomainError as exc:
+            errors = errors_from(exc, page.texts, page.zone)
+    if errors:
         async with page.runtime.db.reading() as tx:
             user = await users.get(tx, account_id, user_id)
-    if errors:
         return await _person_page(page, user, values=_values(data), errors=errors, status=422)
     return page.redirect(f"{HERE}/{user_id}", page.gettext("The changes were saved."))
 
