@@ -40,6 +40,7 @@ async def test_an_administrator_binds_an_unmatched_record_from_the_roster_page(s
     assert nobody.status_code == 422
     assert "No user has the email nobody@example.com." in nobody.text
     assert f'id="f-bind-{records["B. P."]}" name="user_id" aria-invalid="true"' in nobody.text
+    assert 'value="nobody@example.com"' in nobody.text  # what was typed is kept
 
     bound = await client.post(
         f"/sessions/{sid}/roster/records/{records['Petrov Boris']}/bind",

@@ -35,6 +35,7 @@ async def _render(
     editing: str | None = None,
     status: int = 200,
     fragment: bool = False,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     account_id = page.user.user.account_id
     async with page.runtime.db.reading() as tx:
@@ -65,6 +66,7 @@ async def _render(
         "suggested": {str(k): v for k, v in suggested.items()},
         "errors": errors or FormErrors(),
         "editing": editing,
+        "typed": typed or {},
         "update_open": view.update_allowed_at is not None and now >= view.update_allowed_at,
         "attendance_options": options(page, "attendance", [m.value for m in AttendanceMark]),
         "completion_options": options(page, "completion", [c.value for c in Completion]),
@@ -143,12 +145,15 @@ async def bind_record(
             bound = await attendance_review.bind(
                 page.runtime.ctx, tx, session, record_id, user_id, page.user.actor
             )
-    except _NoPerson as exc:
-        return await _render(page, session_id, errors=FormErrors([(field, str(exc))]), status=422)
-    except DomainError as exc:
-        found = errors_from(exc, page.texts, page.zone)
+    except (_NoPerson, DomainError) as exc:
+        if isinstance(exc, _NoPerson):
+            messages = [str(exc)]
+        else:
+            messages = [m for _, m in errors_from(exc, page.texts, page.zone).items]
+        # what was chosen or typed comes back with the error, next to its record
+        typed = {"record": str(record_id), "user_id": chosen, "email": address}
         return await _render(
-            page, session_id, errors=FormErrors([(field, m) for _, m in found.items]), status=422
+            page, session_id, errors=FormErrors([(field, m) for m in messages]), status=422, typed=typed
         )
     said = " ".join(page.say(note) for note in bound.notes)
     return page.redirect(f"/sessions/{session_id}/roster#unmatched-heading", said)
