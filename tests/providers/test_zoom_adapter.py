@@ -202,13 +202,15 @@ async def test_many_learners_are_registered_in_batches_of_30(
     assert len(meeting_of(zoom, ref).registrants) == 65
 
 
-async def test_a_failing_batch_keeps_the_registrations_that_succeeded(
-    zoom: ZoomSimulator, clock: AdjustableClock
-) -> None:
+def failing_second_batch(
+    zoom: ZoomSimulator, clock: AdjustableClock, path_suffix: str
+) -> tuple[ZoomAdapter, dict[str, int]]:
+    """An adapter whose Zoom answers 503 to the second call ending in ``path_suffix``; set the
+    counter's ``seen`` to choose which call comes next."""
     batches = {"seen": 0}
 
     async def second_batch_fails(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].endswith("/batch_registrants"):
+        if scope["type"] == "http" and scope["path"].endswith(path_suffix):
             batches["seen"] += 1
             if batches["seen"] == 2:
                 failed = JSONResponse({"code": 503, "message": "Service unavailable."}, 503)
@@ -218,7 +220,13 @@ async def test_a_failing_batch_keeps_the_registrations_that_succeeded(
 
     settings = ZoomSettings.model_validate({**zoom.integration_settings(), "plan": "business"})
     http = HttpEnvironment(routes={ZOOM: second_batch_fails})
-    made = ZoomAdapter(settings, ProviderContext(http=http, clock=clock, base_url=VILT))
+    return ZoomAdapter(settings, ProviderContext(http=http, clock=clock, base_url=VILT)), batches
+
+
+async def test_a_failing_batch_keeps_the_registrations_that_succeeded(
+    zoom: ZoomSimulator, clock: AdjustableClock
+) -> None:
+    made, batches = failing_second_batch(zoom, clock, "/batch_registrants")
     ref = await made.create_meeting(spec())
     people = [Person(f"v{n:04}", f"Learner {n}", f"learner{n}@example.com") for n in range(40)]
     registered = await made.register(ref, people)
@@ -250,20 +258,7 @@ async def test_registrations_are_canceled_in_batches_of_30_as_light_calls_with_i
 async def test_a_failing_cancel_batch_keeps_what_succeeded_and_a_deleted_meeting_has_nothing_to_cancel(
     zoom: ZoomSimulator, clock: AdjustableClock
 ) -> None:
-    batches = {"seen": 0}
-
-    async def second_batch_fails(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].endswith("/registrants/status"):
-            batches["seen"] += 1
-            if batches["seen"] == 2:
-                failed = JSONResponse({"code": 503, "message": "Service unavailable."}, 503)
-                await failed(scope, receive, send)
-                return
-        await zoom.app(scope, receive, send)
-
-    settings = ZoomSettings.model_validate({**zoom.integration_settings(), "plan": "business"})
-    http = HttpEnvironment(routes={ZOOM: second_batch_fails})
-    made = ZoomAdapter(settings, ProviderContext(http=http, clock=clock, base_url=VILT))
+    made, batches = failing_second_batch(zoom, clock, "/registrants/status")
     ref = await made.create_meeting(spec())
     people = [Person(f"v{n:04}", f"Learner {n}", f"learner{n}@example.com") for n in range(40)]
     leaving = [Registrant(r.registrant_id) for r in await made.register(ref, people)]
