@@ -17,6 +17,7 @@ from vilt.services.events import EventInput
 from vilt.services.integrations import IntegrationInput
 from vilt.services.sessions import SessionInput
 from vilt.services.users import UserInput
+from vilt.storage.models import Integration
 
 LEARNERS = [
     ("Maria Garcia", "maria@demo.vilt.test", "Europe/Madrid"),
@@ -190,6 +191,13 @@ async def _session_on(
     return session.id, pushed.provider_ref
 
 
+async def _simulated_integration(
+    runtime: Runtime, account_id: uuid.UUID, data: IntegrationInput
+) -> Integration:
+    async with runtime.db.transaction() as tx:
+        return await integrations.create(runtime.ctx, tx, account_id, data, SYSTEM)
+
+
 async def _seed_zoom(
     runtime: Runtime,
     account_id: uuid.UUID,
@@ -200,19 +208,16 @@ async def _seed_zoom(
     simulator = runtime.simulators["zoom"]
     assert isinstance(simulator, ZoomSimulator)
     simulator.state.add_user("irene@demo.vilt.test", "Irene Instructor")
-    async with runtime.db.transaction() as tx:
-        integration = await integrations.create(
-            runtime.ctx,
-            tx,
-            account_id,
-            IntegrationInput(
-                kind="zoom",
-                name="Zoom (simulated)",
-                settings={**simulator.integration_settings(), "plan": "business"},
-                description="The demo's Zoom account: a simulator inside this process.",
-            ),
-            SYSTEM,
-        )
+    integration = await _simulated_integration(
+        runtime,
+        account_id,
+        IntegrationInput(
+            kind="zoom",
+            name="Zoom (simulated)",
+            settings={**simulator.integration_settings(), "plan": "business"},
+            description="The demo's Zoom account: a simulator inside this process.",
+        ),
+    )
     # the Zoom app's event subscription points at this integration's webhook URL (Zoom validates it)
     await simulator.subscribe(runtime.ctx.url(f"/api/v1/webhooks/zoom/{integration.id}"))
     return await _session_on(
@@ -237,19 +242,16 @@ async def _seed_teams(
     simulator = runtime.simulators["teams"]
     assert isinstance(simulator, TeamsSimulator)
     simulator.state.add_user("irene@demo.vilt.test", "Irene Instructor")
-    async with runtime.db.transaction() as tx:
-        integration = await integrations.create(
-            runtime.ctx,
-            tx,
-            account_id,
-            IntegrationInput(
-                kind="teams",
-                name="Microsoft Teams (simulated)",
-                settings={**simulator.integration_settings(), "auth_mode": "application"},
-                description="The demo's Microsoft 365 tenant: a simulator inside this process.",
-            ),
-            SYSTEM,
-        )
+    integration = await _simulated_integration(
+        runtime,
+        account_id,
+        IntegrationInput(
+            kind="teams",
+            name="Microsoft Teams (simulated)",
+            settings={**simulator.integration_settings(), "auth_mode": "application"},
+            description="The demo's Microsoft 365 tenant: a simulator inside this process.",
+        ),
+    )
     return await _session_on(
         runtime,
         account_id,
